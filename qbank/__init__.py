@@ -1,0 +1,3 @@
+"""qbank: a Transformer interview question bank in which every answer is proven by code."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,189 @@
+"""Find the bank, read its YAML files safely, and turn them into `Question`s.
+
+Reading never raises on bad content: every problem becomes a `Problem` naming the file,
+the line and the field, so `qbank validate` can report them all in one run. The YAML is
+parsed once, with PyYAML's safe loader (no tag can construct an object); the node tree
+gives each field its line and exposes duplicate keys, which `safe_load` would silently
+merge. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qbank.schema import Question
+
+Loc = tuple[str | int, ...]
+PACKAGE_DIR = Path(__file__).resolve().parent
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class BankNotFound(Exception):
+    """No `questions/` folder here or above, and none beside the installed package."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{_display(self.path)}:{self.line}: {self.field}: {self.message}"
+
+
+@dataclass
+class Source:
+    """One parsed YAML file: its data, and the line of every field in it."""
+
+    path: Path
+    data: Any = None
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line(self, loc: Loc) -> int:
+        """Line of `loc`, or of its nearest enclosing field that exists in the file."""
+        while loc and loc not in self.lines:
+            loc = loc[:-1]
+        return self.lines.get(loc, 1)
+
+
+@dataclass
+class Bank:
+    root: Path
+    questions: list[Question]
+    sources: dict[str, Source]  # question id -> its file
+    problems: list[Problem]
+
+    @cached_property
+    def by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    def problem(self, question_id: str, loc: Loc, message: str) -> Problem:
+        src = self.sources[question_id]
+        return Problem(src.path, src.line(loc), _dotted(loc), message)
+
+    @property
+    def questions_dir(self) -> Path:
+        return self.root / "questions"
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project whose bank to use: the nearest folder at or above `start` (default:
+    the current directory) holding `questions/` and `checks/`, like git finds its repo;
+    else `$QBANK_ROOT`; else the bank beside the installed package."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "questions").is_dir() and (folder / "checks").is_dir():
+            return folder
+    for folder in (os.environ.get("QBANK_ROOT"), PACKAGE_DIR.parent):
+        if folder and (Path(folder) / "questions").is_dir():
+            return Path(folder).resolve()
+    raise BankNotFound(f"no question bank (a folder with questions/ and checks/) in {here} or above")
+
+
+def load_bank(root: Path | None = None) -> Bank:
+    root = root or find_root()
+    questions: list[Question] = []
+    sources: dict[str, Source] = {}
+    problems: list[Problem] = []
+    for path in sorted((root / "questions").glob("*/*.yaml")):
+        src, found = parse_file(path)
+        problems += found
+        if src.data is None:
+            continue
+        question, found = _validate(src)
+        problems += found
+        if question is None:
+            continue
+        if question.id in sources:
+            first = sources[question.id].path
+            problems.append(Problem(path, src.line(("id",)), "id",
+                                    f"duplicate id {question.id!r}: {_display(first)} has it already"))
+            continue
+        sources[question.id] = src
+        questions.append(question)
+    return Bank(root, questions, sources, problems)
+
+
+def parse_file(path: Path) -> tuple[Source, list[Problem]]:
+    src = Source(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        return src, [Problem(path, 1, "(file)", f"cannot read: {e}")]
+    loader = SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return src, [Problem(path, 1, "(file)", "the file is empty; expected the fields of a question")]
+        problems = _walk(node, (), src, [])
+        src.data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else 1
+        return src, [Problem(path, line, "(yaml)", " ".join(filter(None, [e.context, e.problem])))]
+    except yaml.YAMLError as e:
+        return src, [Problem(path, 1, "(yaml)", str(e))]
+    finally:
+        loader.dispose()
+    if not isinstance(src.data, dict):
+        problems.append(Problem(path, 1, "(file)",
+                                f"expected a mapping of fields, got {type(src.data).__name__}"))
+        src.data = None
+    return src, problems
+
+
+def _walk(node: yaml.Node, loc: Loc, src: Source, problems: list[Problem]) -> list[Problem]:
+    src.lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(Problem(src.path, line, _dotted((*loc, key)),
+                                        f"duplicate key (first given on line {seen[key]})"))
+                continue
+            seen[key] = line
+            src.lines[(*loc, key)] = line
+            _walk(value_node, (*loc, key), src, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*loc, i), src, problems)
+    return problems
+
+
+def _validate(src: Source) -> tuple[Question | None, list[Problem]]:
+    from pydantic import ValidationError
+
+    try:
+        return Question.model_validate(src.data), []
+    except ValidationError as e:
+        problems = []
+        for err in e.errors(include_url=False):
+            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field (not part of the question format)"
+            elif err["type"] == "literal_error":
+                msg = f"{msg}, got {err['input']!r}"
+            problems.append(Problem(src.path, src.line(loc), _dotted(loc) or "(question)", msg))
+        return None, problems
+
+
+def _dotted(loc: Loc) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

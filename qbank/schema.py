@@ -1,0 +1,133 @@
+"""The question format: one YAML file per question, `questions/<topic>/<id>.yaml`.
+
+The pydantic models below are the single definition of that format. They are strict:
+an unknown field, a missing field or a value of the wrong type is an error (YAML's
+`no` -> False surprises included), never silently coerced.
+
+    id: scaled-dot-product-attention      # == the file name without .yaml
+    topic: attention                      # == the folder name; one of TOPICS
+    difficulty: easy | medium | hard
+    tags: [softmax, shapes]
+    question: Write scaled dot-product attention and say what each step computes.
+    sources: [001-how-3, 003-11]          # seed item ids it covers (qbank/seed_index.yaml)
+    answer:
+      short: what you would say in 30 seconds
+      detailed: Markdown with $LaTeX$
+    claims:                               # every sentence the answer stakes
+      - claim: Each row of weights is a probability distribution over the keys.
+        check: checks/test_attention.py::test_each_row_of_weights_is_a_distribution
+      - claim: Heads learn syntax.
+        unprovable: why no code here can settle it
+    solution:                             # reference code the answer relies on
+      - solutions.attention:scaled_dot_product_attention
+    errata:                               # where a source item is wrong
+      - source: 000-5
+        says: what the item says, paraphrased
+        correct: what is right
+        check: checks/test_masking.py::test_...
+    related: [other-question-id]
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+CHECK_PATTERN = r"^checks/test_[a-z0-9_]+\.py::test_[A-Za-z0-9_]+$"
+SOLUTION_PATTERN = r"^solutions\.[a-z0-9_]+:[A-Za-z_][A-Za-z0-9_]*$"
+SOURCE_PATTERN = r"^\d{3}-[a-z0-9-]+$"
+
+# topic id -> title, in the order the site and the quiz list them.
+TOPICS: dict[str, str] = {
+    "attention": "Scaled dot-product attention",
+    "masking": "Masks: causal and padding",
+    "multi-head": "Multi-head attention",
+    "encoder-decoder": "Encoder, decoder and cross-attention",
+    "normalization": "Normalisation: LayerNorm and BatchNorm",
+    "feed-forward": "Position-wise feed-forward network",
+    "positional-encoding": "Positional information",
+    "architecture": "The architecture as a whole",
+    "efficiency": "Cost, complexity and efficient variants",
+    "training": "Training and inference",
+    "llm": "Large language models in practice",
+}
+Topic = Literal[
+    "attention",
+    "masking",
+    "multi-head",
+    "encoder-decoder",
+    "normalization",
+    "feed-forward",
+    "positional-encoding",
+    "architecture",
+    "efficiency",
+    "training",
+    "llm",
+]
+Difficulty = Literal["easy", "medium", "hard"]
+DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+SourceId = Annotated[str, Field(pattern=SOURCE_PATTERN)]
+QuestionId = Annotated[str, Field(pattern=ID_PATTERN)]
+Tag = Annotated[str, Field(pattern=ID_PATTERN)]
+SolutionRef = Annotated[str, Field(pattern=SOLUTION_PATTERN)]
+
+
+class Answer(_Strict):
+    short: str = Field(min_length=1, description="What you would say in 30 seconds.")
+    detailed: str = Field(min_length=1, description="Markdown with $LaTeX$.")
+
+
+class Claim(_Strict):
+    claim: str = Field(min_length=1, description="One sentence the answer stakes.")
+    check: str | None = Field(default=None, pattern=CHECK_PATTERN)
+    unprovable: str | None = Field(default=None, min_length=1, description="Why no code can prove it.")
+
+    @model_validator(mode="after")
+    def _check_xor_unprovable(self) -> Claim:
+        if (self.check is None) == (self.unprovable is None):
+            raise ValueError("a claim needs exactly one of `check` (the pytest node id that proves it) "
+                             "or `unprovable` (why no code can prove it)")
+        return self
+
+
+class Erratum(_Strict):
+    source: str = Field(pattern=SOURCE_PATTERN, description="The seed item that is wrong.")
+    says: str = Field(min_length=1, description="What it says, paraphrased.")
+    correct: str = Field(min_length=1, description="What is right.")
+    check: str | None = Field(default=None, pattern=CHECK_PATTERN)
+    unprovable: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _check_xor_unprovable(self) -> Erratum:
+        if (self.check is None) == (self.unprovable is None):
+            raise ValueError("an erratum needs exactly one of `check` (the check that demonstrates it) "
+                             "or `unprovable` (why no code can demonstrate it)")
+        return self
+
+
+class Question(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    topic: Topic
+    difficulty: Difficulty
+    tags: list[Tag] = Field(min_length=1)
+    question: str = Field(min_length=1)
+    sources: list[SourceId] = Field(min_length=1)
+    answer: Answer
+    claims: list[Claim] = Field(min_length=1)
+    solution: list[SolutionRef] = Field(default_factory=list)
+    errata: list[Erratum] = Field(default_factory=list)
+    related: list[QuestionId] = Field(default_factory=list)
+
+    @property
+    def checks(self) -> list[str]:
+        """Every check node id this question cites, claims first, then errata."""
+        return [c.check for c in [*self.claims, *self.errata] if c.check]
+

@@ -1,0 +1,155 @@
+"""`qbank validate`: the schema, then every link between the questions, the seed index,
+the solutions and the checks. Reports every problem found; changes nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from qbank.bank import PACKAGE_DIR, Bank, Problem, load_bank
+
+SECTION = "# --8<-- [start:{name}]"  # the snippet marker the site embeds a solution by
+
+
+@dataclass(frozen=True)
+class SeedIndex:
+    canonical: dict[str, str]  # C01 -> the canonical question
+    items: dict[str, dict]  # 000-1 -> {document, line, canonical: [C18]}
+
+
+@cache
+def seed_index() -> SeedIndex:
+    data = yaml.safe_load((PACKAGE_DIR / "seed_index.yaml").read_text(encoding="utf-8"))
+    return SeedIndex(data["canonical"], data["items"])
+
+
+@dataclass
+class Report:
+    bank: Bank
+    problems: list[Problem]
+    uncovered: list[str]  # seed items no question cites
+
+    @property
+    def claims(self) -> int:
+        return sum(len(q.claims) for q in self.bank.questions)
+
+    @property
+    def checked_claims(self) -> int:
+        return sum(1 for q in self.bank.questions for c in q.claims if c.check)
+
+
+def collect_checks(checks_dir: Path) -> tuple[dict[str, tuple[Path, int]], list[Problem]]:
+    """Every check function: 'checks/test_x.py::test_y' -> (file, line)."""
+    found: dict[str, tuple[Path, int]] = {}
+    problems: list[Problem] = []
+    for path in sorted(checks_dir.glob("test_*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except SyntaxError as e:
+            problems.append(Problem(path, e.lineno or 1, "(python)", f"SyntaxError: {e.msg}"))
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                found[f"checks/{path.name}::{node.name}"] = (path, node.lineno)
+    return found, problems
+
+
+def validate(root: Path | None = None, import_solutions: bool = True) -> Report:
+    bank = load_bank(root)
+    problems = list(bank.problems)
+    seeds = seed_index()
+    checks, found = collect_checks(bank.root / "checks")
+    problems += found
+    cited: set[str] = set()
+    covered: set[str] = set()
+    for q in bank.questions:
+        src = bank.sources[q.id]
+
+        def report(loc, message, q=q):
+            problems.append(bank.problem(q.id, loc, message))
+
+        if src.path.stem != q.id:
+            report(("id",), f"id {q.id!r} must match the file name {src.path.name!r}")
+        if src.path.parent.name != q.topic:
+            report(("topic",), f"topic {q.topic!r} must match the folder {src.path.parent.name!r}")
+        for field in ("sources", "tags", "related", "solution"):
+            values = getattr(q, field)
+            for i, value in enumerate(values):
+                if value in values[:i]:
+                    report((field, i), f"{value!r} is listed twice")
+        for i, item in enumerate(q.sources):
+            if item not in seeds.items:
+                report(("sources", i), f"unknown seed item {item!r} (the valid ids are in qbank/seed_index.yaml)")
+            covered.add(item)
+        for i, other in enumerate(q.related):
+            if other == q.id:
+                report(("related", i), "a question cannot be related to itself")
+            elif other not in bank.by_id:
+                report(("related", i), f"no question has id {other!r}")
+        for i, ref in enumerate(q.solution):
+            if message := _check_solution(bank.root, ref, import_solutions):
+                report(("solution", i), message)
+        for field, entries in (("claims", q.claims), ("errata", q.errata)):
+            for i, entry in enumerate(entries):
+                if entry.check:
+                    cited.add(entry.check)
+                    if entry.check not in checks:
+                        report((field, i, "check"), f"no check {entry.check} (no such test function in checks/)")
+        for i, erratum in enumerate(q.errata):
+            if erratum.source not in seeds.items:
+                report(("errata", i, "source"), f"unknown seed item {erratum.source!r}")
+            elif erratum.source not in q.sources:
+                report(("errata", i, "source"), f"{erratum.source!r} is corrected here but missing from sources")
+        for message in lint_markdown(q.answer.detailed):
+            report(("answer", "detailed"), message)
+    for node, (path, line) in checks.items():
+        if node not in cited:
+            problems.append(Problem(path, line, node.split("::")[1], "no question claims this check"))
+    uncovered = [item for item in seeds.items if item not in covered]
+    return Report(bank, problems, uncovered)
+
+
+def lint_markdown(text: str) -> list[str]:
+    """Math the site would render wrongly: a $$ block needs a blank line before and after."""
+    problems = []
+    lines = text.splitlines()
+    fences = [i for i, line in enumerate(lines) if line.strip() == "$$"]
+    if len(fences) % 2:
+        problems.append("unbalanced $$: a display-math block is opened and never closed")
+    for start, end in zip(fences[::2], fences[1::2]):
+        if start > 0 and lines[start - 1].strip():
+            problems.append(f"the $$ block on answer line {start + 1} needs a blank line before it")
+        if end + 1 < len(lines) and lines[end + 1].strip():
+            problems.append(f"the $$ block ending on answer line {end + 1} needs a blank line after it")
+    for i, line in enumerate(lines):
+        if "$$" in line and line.strip() != "$$" and not re.fullmatch(r"\s*\$\$.*\$\$\s*", line):
+            problems.append(f"answer line {i + 1}: put $$ on a line of its own")
+    return problems
+
+
+def _check_solution(root: Path, ref: str, do_import: bool) -> str | None:
+    module_name, name = ref.split(":")
+    path = root / (module_name.replace(".", "/") + ".py")
+    if not path.is_file():
+        return f"no module {module_name} ({path.relative_to(root)} does not exist)"
+    if SECTION.format(name=name) not in path.read_text(encoding="utf-8"):
+        return f"{path.relative_to(root)} has no snippet marker '{SECTION.format(name=name)}' for {name}"
+    if not do_import:
+        return None
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as e:  # noqa: BLE001 - reported, not raised
+        return f"{module_name} does not import: {type(e).__name__}: {e}"
+    if not hasattr(module, name):
+        return f"{module_name} has no {name!r}"
+    return None
