@@ -60,6 +60,8 @@ class Bank:
     questions: list[Question]
     sources: dict[str, Source]  # question id -> its file
     problems: list[Problem]
+    invalid: list[Source] = field(default_factory=list)  # files that parse but fail the schema
+    unreadable: list[Path] = field(default_factory=list)  # files that do not even parse
 
     @cached_property
     def by_id(self) -> dict[str, Question]:
@@ -93,14 +95,18 @@ def load_bank(root: Path | None = None) -> Bank:
     questions: list[Question] = []
     sources: dict[str, Source] = {}
     problems: list[Problem] = []
+    invalid: list[Source] = []
+    unreadable: list[Path] = []
     for path in sorted((root / "questions").glob("*/*.yaml")):
         src, found = parse_file(path)
         problems += found
         if src.data is None:
+            unreadable.append(path)
             continue
         question, found = _validate(src)
         problems += found
         if question is None:
+            invalid.append(src)
             continue
         if question.id in sources:
             first = sources[question.id].path
@@ -109,7 +115,7 @@ def load_bank(root: Path | None = None) -> Bank:
             continue
         sources[question.id] = src
         questions.append(question)
-    return Bank(root, questions, sources, problems)
+    return Bank(root, questions, sources, problems, invalid, unreadable)
 
 
 def parse_file(path: Path) -> tuple[Source, list[Problem]]:

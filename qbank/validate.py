@@ -110,11 +110,21 @@ def validate(root: Path | None = None, import_solutions: bool = True) -> Report:
                 report(("errata", i, "source"), f"{erratum.source!r} is corrected here but missing from sources")
         for message in lint_markdown(q.answer.detailed):
             report(("answer", "detailed"), message)
+    for src in bank.invalid:  # a file that fails the schema still claims its checks
+        cited.update(_strings(src.data))
     for node, (path, line) in checks.items():
-        if node not in cited:
+        if node not in cited and not bank.unreadable:  # an unreadable file may claim it
             problems.append(Problem(path, line, node.split("::")[1], "no question claims this check"))
     uncovered = [item for item in seeds.items if item not in covered]
     return Report(bank, problems, uncovered)
+
+
+def _strings(data) -> set[str]:
+    if isinstance(data, dict):
+        return set().union(*map(_strings, data.values()))
+    if isinstance(data, list):
+        return set().union(*map(_strings, data))
+    return {data} if isinstance(data, str) else set()
 
 
 def lint_markdown(text: str) -> list[str]:
@@ -146,6 +156,7 @@ def _check_solution(root: Path, ref: str, do_import: bool) -> str | None:
         return None
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
+        importlib.invalidate_caches()
     try:
         module = importlib.import_module(module_name)
     except Exception as e:  # noqa: BLE001 - reported, not raised

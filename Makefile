@@ -1,0 +1,41 @@
+# Two commands for a fresh machine (see README):
+#   make setup   install everything into .venv, then run the main job (prove the bank, build the site)
+#   make test    run every check and every test
+# The torch CPU wheel is installed first: a bare `pip install torch` would pull a multi-GB CUDA build.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TORCH_SPEC ?= torch==2.13.0
+REPORT := build/verification.json
+
+.PHONY: setup install browser main verify site test clean
+
+setup: install browser main
+
+install:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/pip install --quiet -e ".[dev,docs,browser]"
+
+# Chromium for the browser test, from Debian's packages (no browser download works here).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium not installed: the browser test will be skipped"; }
+
+main: verify site
+
+# Prove every claim, writing the verdicts the site shows; then check every link of the bank.
+verify:
+	$(BIN)/pytest checks -q -p no:cacheprovider --qbank-report $(REPORT)
+	$(BIN)/qbank validate
+
+site:
+	NO_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict --quiet
+
+test:
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf build .pytest_cache .hypothesis

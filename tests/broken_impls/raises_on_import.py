@@ -1,0 +1,3 @@
+import torch
+
+WIDTH = torch.zeros(3)[5]  # IndexError at import time, line 3
