@@ -40,3 +40,13 @@ def masks(draw, shape: tuple[int, ...]):
     m = draw(arrays(np.bool_, shape))
     m[..., 0] |= ~m.any(axis=-1)  # keep one key per row: fully masked rows are tested apart
     return torch.from_numpy(m)
+
+
+@st.composite
+def pads(draw, shape: tuple[int, int]):
+    """`is_pad` tensors: bool [B, S], True at padding tokens, anywhere in a row (left, right
+    or middle), with at least one real token per sequence (all padding = fully masked rows,
+    tested apart)."""
+    pad = draw(arrays(np.bool_, shape))
+    pad[:, 0] &= ~pad[:, 1:].all(axis=1)  # a row that is padding everywhere keeps token 0 real
+    return torch.from_numpy(pad)
