@@ -38,6 +38,9 @@ def merge_heads(x: Tensor) -> Tensor:
 
 # --8<-- [start:MultiHeadAttention]
 class MultiHeadAttention(nn.Module):
+    """query [B, T, D], key and value [B, S, D] -> [B, T, D]. Head h owns output features
+    h*Dk .. (h+1)*Dk - 1 of q_proj, k_proj and v_proj, and the same input features of out_proj."""
+
     def __init__(self, d_model: int, n_heads: int):
         super().__init__()
         if d_model % n_heads:

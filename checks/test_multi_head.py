@@ -1,0 +1,329 @@
+"""Claims about multi-head attention (questions/multi-head/*.yaml).
+
+The oracles are PyTorch's own `nn.MultiheadAttention` (with the implementation's weights
+copied in) and per-head computations written out here with `F.scaled_dot_product_attention`.
+Weights come from seeded generators, scaled by 1/√fan_in as nn.Linear's init is, so every
+example is reproducible from its Hypothesis seed. Costs are counted, not timed:
+parameters with `numel`, FLOPs with `FlopCounterMode` (2 per multiply-add; bias additions
+and the softmax are not counted) inside the MATH attention backend, the only one whose
+matrix products the counter sees on CPU.
+"""
+
+import copy
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.testing import assert_close
+from torch.utils.flop_counter import FlopCounterMode
+
+from checks.strategies import masks, randn, seeds, sizes, tensors
+
+heads = st.integers(min_value=1, max_value=4)  # H and Dk: D = H * Dk stays <= 16
+
+
+def _mha(impl, d_model: int, n_heads: int, seed: int) -> nn.Module:
+    """The implementation's MultiHeadAttention in float64 with seeded weights."""
+    mha = impl.MultiHeadAttention(d_model, n_heads).double()
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for lin in (mha.q_proj, mha.k_proj, mha.v_proj, mha.out_proj):
+            lin.weight.copy_(torch.randn(lin.weight.shape, generator=g, dtype=torch.float64) / math.sqrt(d_model))
+            lin.bias.copy_(torch.randn(lin.bias.shape, generator=g, dtype=torch.float64) / math.sqrt(d_model))
+    return mha
+
+
+def _identity_output_projection(mha: nn.Module) -> nn.Module:
+    """W_O = I, b_O = 0: the module then returns Concat(head_1, ..., head_H) itself."""
+    with torch.no_grad():
+        mha.out_proj.weight.copy_(torch.eye(mha.out_proj.weight.size(0), dtype=torch.float64))
+        mha.out_proj.bias.zero_()
+    return mha
+
+
+@st.composite
+def mha_inputs(draw):
+    """(H, query [B, T, D], key [B, S, D], value [B, S, D], weight seed) with D = H * Dk.
+    The inputs are seeded standard normals: drawing ~1,000 floats element by element would
+    cost more than the attention itself."""
+    B, T, S, H, Dk = draw(sizes), draw(sizes), draw(sizes), draw(heads), draw(heads)
+    D, seed = H * Dk, draw(seeds)
+    return H, randn(B, T, D, seed=seed + 1), randn(B, S, D, seed=seed + 2), randn(B, S, D, seed=seed + 3), seed
+
+
+# --- split_heads / merge_heads ------------------------------------------------------------
+
+@given(sizes, sizes, heads, heads, st.data())
+def test_merge_heads_undoes_split_heads(impl, B, T, H, Dk, data):
+    x = data.draw(tensors(B, T, H * Dk), label="x")
+    split = impl.split_heads(x, H)
+    assert split.shape == (B, H, T, Dk), f"split_heads gave {tuple(split.shape)}, expected [B, H, T, Dk]"
+    assert_close(impl.merge_heads(split), x, rtol=0, atol=0)  # pure data movement: exact
+
+
+@given(sizes, sizes, heads, heads, st.data())
+def test_split_heads_undoes_merge_heads(impl, B, T, H, Dk, data):
+    y = data.draw(tensors(B, H, T, Dk), label="y")
+    merged = impl.merge_heads(y)
+    assert merged.shape == (B, T, H * Dk), f"merge_heads gave {tuple(merged.shape)}, expected [B, T, H * Dk]"
+    assert_close(impl.split_heads(merged, H), y, rtol=0, atol=0)
+
+
+@given(sizes, sizes, heads, heads, st.data())
+def test_split_heads_gives_head_h_the_features_h_dk_to_h_plus_1_dk_of_each_token(impl, B, T, H, Dk, data):
+    x = data.draw(tensors(B, T, H * Dk), label="x")
+    out = impl.split_heads(x, H)
+    for b in range(B):
+        for h in range(H):
+            for t in range(T):
+                assert torch.equal(out[b, h, t], x[b, t, h * Dk:(h + 1) * Dk]), f"out[{b}, {h}, {t}]"
+
+
+@given(sizes, st.integers(2, 5), st.integers(2, 4), heads)
+def test_reshaping_to_b_h_t_dk_without_the_transpose_mixes_tokens_within_a_head(impl, B, T, H, Dk):
+    # fill every feature of token t with the value t: a correct split keeps token t at position t
+    x = torch.arange(T, dtype=torch.float64)[None, :, None].expand(B, T, H * Dk).contiguous()
+    right = impl.split_heads(x, H)
+    wrong = x.view(B, H, T, Dk)  # the tempting shortcut
+    position = torch.arange(T, dtype=torch.float64)[:, None]  # [T, 1]
+    assert (right == position).all(), "split_heads moved a token away from its position"
+    assert not (wrong == position).all(), "the view without transpose kept every token in place"
+    # head 0 of the shortcut holds only the first tokens' features, some of them twice over
+    assert set(wrong[0, 0, :, 0].tolist()) != set(range(T))
+
+
+def test_splitting_with_a_plain_view_lets_position_0_read_later_tokens_through_a_causal_mask(impl):
+    # the usual bug: heads split by x.view(B, H, T, Dk), merged back the ordinary way
+    B, T, H, Dk = 1, 4, 2, 3
+    mha = _mha(impl, H * Dk, H, seed=0)
+    causal = torch.ones(T, T, dtype=torch.bool).tril()
+
+    def shortcut(x):  # the module's own weights, heads split by x.view(B, H, T, Dk)
+        q, k, v = (p(x).view(B, H, T, Dk) for p in (mha.q_proj, mha.k_proj, mha.v_proj))
+        heads_out = F.scaled_dot_product_attention(q, k, v, attn_mask=causal)
+        return mha.out_proj(heads_out.transpose(1, 2).reshape(B, T, H * Dk))
+
+    x = randn(B, T, H * Dk, seed=1)
+    later_changed = torch.cat([x[:, :1], randn(B, T - 1, H * Dk, seed=2)], dim=1)  # same token 0
+    with torch.no_grad():
+        assert_close(mha(later_changed, later_changed, later_changed, causal)[:, 0],
+                     mha(x, x, x, causal)[:, 0])  # correct: position 0 sees token 0 only
+        leak = (shortcut(later_changed)[:, 0] - shortcut(x)[:, 0]).abs().max().item()
+    assert leak > 1e-3, f"the shortcut's position 0 moved by only {leak}"  # measured: 1.05
+
+
+# --- the computation ---------------------------------------------------------------------
+
+@given(mha_inputs())
+def test_one_fused_projection_then_reshape_equals_h_separate_per_head_projections(impl, case):
+    H, query, key, value, seed = case
+    D = query.size(-1)
+    Dk = D // H
+    mha = _mha(impl, D, H, seed)
+    heads_out = []
+    for h in range(H):  # head h's own d_model x Dk projections: block h of each fused weight
+        rows = slice(h * Dk, (h + 1) * Dk)
+        q, k, v = (F.linear(x, p.weight[rows], p.bias[rows])
+                   for x, p in ((query, mha.q_proj), (key, mha.k_proj), (value, mha.v_proj)))
+        heads_out.append(F.scaled_dot_product_attention(q, k, v))  # [B, T, Dk]
+    expected = mha.out_proj(torch.cat(heads_out, dim=-1))  # Concat(head_1..head_H) W_O
+    with torch.no_grad():
+        assert_close(mha(query, key, value), expected)
+
+
+def _torch_mha(mha: nn.Module, n_heads: int) -> nn.MultiheadAttention:
+    """nn.MultiheadAttention carrying the same weights: in_proj stacks W_Q, W_K, W_V."""
+    D = mha.q_proj.weight.size(0)
+    ref = nn.MultiheadAttention(D, n_heads, batch_first=True, dtype=torch.float64)
+    with torch.no_grad():
+        ref.in_proj_weight.copy_(torch.cat([mha.q_proj.weight, mha.k_proj.weight, mha.v_proj.weight]))
+        ref.in_proj_bias.copy_(torch.cat([mha.q_proj.bias, mha.k_proj.bias, mha.v_proj.bias]))
+        ref.out_proj.weight.copy_(mha.out_proj.weight)
+        ref.out_proj.bias.copy_(mha.out_proj.bias)
+    return ref
+
+
+@given(mha_inputs())
+def test_multi_head_attention_matches_torch_multihead_attention(impl, case):
+    H, query, key, value, seed = case
+    mha = _mha(impl, query.size(-1), H, seed)
+    expected, _ = _torch_mha(mha, H)(query, key, value, need_weights=False)
+    with torch.no_grad():
+        out = mha(query, key, value)
+    assert out.shape == query.shape, f"output {tuple(out.shape)}, expected the query's [B, T, D]"
+    assert_close(out, expected)
+
+
+@given(mha_inputs(), st.data())
+def test_masked_multi_head_attention_matches_torch_multihead_attention(impl, case, data):
+    H, query, key, value, seed = case
+    (B, T, _), S = query.shape, key.size(1)
+    mask = data.draw(masks((B, T, S)), label="mask")  # True = may attend; no empty rows
+    mha = _mha(impl, query.size(-1), H, seed)
+    blocked = ~mask.repeat_interleave(H, dim=0)  # torch's bool attn_mask: [B*H, T, S], True = NOT allowed
+    expected, _ = _torch_mha(mha, H)(query, key, value, attn_mask=blocked, need_weights=False)
+    with torch.no_grad():
+        assert_close(mha(query, key, value, mask), expected)
+
+
+@given(st.integers(2, 4), heads, sizes, st.data(), seeds)
+def test_heads_are_independent_before_the_output_projection(impl, H, Dk, T, data, seed):
+    i = data.draw(st.integers(0, H - 1), label="perturbed head")
+    D = H * Dk
+    x = randn(2, T, D, seed=seed + 3)
+    mha = _identity_output_projection(_mha(impl, D, H, seed))
+    perturbed = copy.deepcopy(mha)
+    rows = slice(i * Dk, (i + 1) * Dk)  # head i's block of W_Q, W_K, W_V (and biases)
+    with torch.no_grad():
+        for p in (perturbed.q_proj, perturbed.k_proj, perturbed.v_proj):
+            p.weight[rows] += randn(Dk, D, seed=seed + 1)
+            p.bias[rows] += randn(Dk, seed=seed + 2)
+        before, after = mha(x, x, x), perturbed(x, x, x)  # [B, T, H * Dk]: the concatenated heads
+    others = [h for h in range(H) if h != i]
+    cols = torch.tensor([c for h in others for c in range(h * Dk, (h + 1) * Dk)], dtype=torch.long)
+    assert_close(after[..., cols], before[..., cols])
+    changed = (after[..., rows] - before[..., rows]).abs().max().item()
+    assert changed > 1e-6, f"perturbing head {i}'s projections changed its output by only {changed}"
+
+
+def test_every_head_reads_all_d_model_input_features_not_a_slice_of_them(impl):
+    B, T, H, Dk = 2, 3, 3, 2
+    D = H * Dk
+    mha = _identity_output_projection(_mha(impl, D, H, seed=0))
+    x = randn(B, T, D, seed=1)
+    with torch.no_grad():
+        base = mha(x, x, x)
+        for j in range(H):  # change only the input features a "split input" would give head j
+            x2 = x.clone()
+            x2[..., j * Dk:(j + 1) * Dk] += 1.0
+            moved = [(mha(x2, x2, x2) - base)[..., h * Dk:(h + 1) * Dk].abs().max().item() for h in range(H)]
+            assert min(moved) > 1e-3, f"features of block {j} reach the heads by {moved}; every head should move"
+
+
+@given(mha_inputs())
+def test_output_is_the_sum_over_heads_of_each_head_through_its_own_block_of_w_o(impl, case):
+    H, query, key, value, seed = case
+    D = query.size(-1)
+    Dk = D // H
+    mha = _mha(impl, D, H, seed)
+    with torch.no_grad():
+        total = mha.out_proj.bias.clone()
+        for h in range(H):  # silence every other head: zero values give zero head outputs
+            alone = copy.deepcopy(mha)
+            keep = torch.zeros(D, 1, dtype=torch.float64)
+            keep[h * Dk:(h + 1) * Dk] = 1
+            alone.v_proj.weight.mul_(keep)
+            alone.v_proj.bias.mul_(keep[:, 0])
+            total = total + (alone(query, key, value) - mha.out_proj.bias)
+        assert_close(mha(query, key, value), total)
+
+
+# --- cost ----------------------------------------------------------------------------------
+
+D_MODEL, T_SELF = 12, 7
+DIVISORS = [h for h in range(1, D_MODEL + 1) if D_MODEL % h == 0]  # 1, 2, 3, 4, 6, 12
+
+
+def _parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _flops(module: nn.Module, x: torch.Tensor, **kwargs) -> int:
+    with sdpa_kernel([SDPBackend.MATH]), FlopCounterMode(display=False) as counter, torch.no_grad():
+        module(x, x, x, **kwargs)
+    return counter.get_total_flops()
+
+
+@pytest.mark.parametrize("H", DIVISORS, ids=lambda h: f"H={h}")
+def test_with_dk_d_over_h_multi_head_has_the_parameters_of_one_full_width_head(impl, H):
+    D = D_MODEL
+    count = _parameters(impl.MultiHeadAttention(D, H))
+    assert count == 4 * D * D + 4 * D, f"H={H}: {count} parameters, expected 4D²+4D = {4 * D * D + 4 * D}"
+    assert count == _parameters(nn.MultiheadAttention(D, 1)), "differs from a single full-width head"
+
+
+@pytest.mark.parametrize("H", DIVISORS, ids=lambda h: f"H={h}")
+def test_with_dk_d_over_h_multi_head_self_attention_costs_the_flops_of_one_full_width_head(impl, H):
+    D, T = D_MODEL, T_SELF
+    x = randn(1, T, D, seed=H)
+    flops = _flops(impl.MultiHeadAttention(D, H).double(), x)
+    single = _flops(nn.MultiheadAttention(D, 1, batch_first=True, dtype=torch.float64), x, need_weights=False)
+    expected = 8 * T * D * D + 4 * T * T * D  # Q, K, V, O projections + (QKᵀ and weights @ V)
+    assert flops == expected, f"H={H}: {flops} FLOPs, expected 8TD²+4T²D = {expected}"
+    assert single == expected, f"torch's single head counts {single}: is the MATH backend in use?"
+
+
+class _FullWidthHeads(nn.Module):
+    """Multi-head attention WITHOUT the reduction: each of the H heads is D wide."""
+
+    def __init__(self, d_model: int, n_heads: int, device=None):
+        super().__init__()
+        self.n_heads = n_heads
+        wide = d_model * n_heads
+        self.q_proj, self.k_proj, self.v_proj = (nn.Linear(d_model, wide, device=device) for _ in range(3))
+        self.out_proj = nn.Linear(wide, d_model, device=device)  # W_O must read H * D features
+
+    def forward(self, query, key, value):
+        B, T, D = query.shape
+        H = self.n_heads
+        q, k, v = (p(x).view(B, -1, H, D).transpose(1, 2)
+                   for p, x in ((self.q_proj, query), (self.k_proj, key), (self.v_proj, value)))
+        concat = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, T, H * D)
+        return self.out_proj(concat)
+
+
+def test_without_the_reduction_the_concatenation_is_h_times_d_model_wide_and_the_cost_grows_h_fold(impl):
+    # 001-6's numbers: D = 512, H = 8 heads of full width concatenate to 4,096 features
+    D, H = 512, 8
+    full = _FullWidthHeads(D, H, device="meta")  # counted, never allocated
+    assert full.out_proj.in_features == H * D == 4096
+    reduced = _parameters(impl.MultiHeadAttention(D, H))
+    assert reduced == _parameters(impl.MultiHeadAttention(D, 1)) == 4 * D * D + 4 * D == 1_050_624
+    assert _parameters(full) == 4 * H * D * D + 3 * H * D + D == 8_401_408  # 8.0 x the reduced count
+    # FLOPs at a size that runs: exactly H times the reduced module's
+    D, T = D_MODEL, T_SELF
+    x = randn(1, T, D, seed=0)
+    for H in DIVISORS[1:]:
+        reduced = _flops(impl.MultiHeadAttention(D, H).double(), x)
+        assert _flops(_FullWidthHeads(D, H).double(), x) == H * reduced, f"H={H}"
+
+
+def test_each_head_has_its_own_t_by_s_weights_so_the_number_of_scores_grows_h_fold():
+    # a fact of PyTorch's module: what does grow with H is the softmax's input, not the matmul FLOPs
+    B, T, S, D = 2, 3, 5, D_MODEL
+    query, key = randn(B, T, D, seed=0), randn(B, S, D, seed=1)
+    for H in DIVISORS:
+        torch_mha = nn.MultiheadAttention(D, H, batch_first=True, dtype=torch.float64)
+        _, weights = torch_mha(query, key, key, average_attn_weights=False)
+        assert weights.shape == (B, H, T, S), f"H={H}: weights {tuple(weights.shape)}"
+        assert_close(weights.sum(-1), torch.ones(B, H, T, dtype=torch.float64))  # H distributions per query
+
+
+# --- why several heads ----------------------------------------------------------------------
+
+def test_two_heads_take_different_features_from_different_tokens_where_one_head_cannot(impl):
+    x = torch.eye(2, dtype=torch.float64)[None]  # token 0 = [1, 0], token 1 = [0, 1]
+    target = torch.ones(1, 2, 2, dtype=torch.float64)  # every query wants [token 0's f0, token 1's f1]
+    two = _identity_output_projection(impl.MultiHeadAttention(2, 2).double())
+    with torch.no_grad():
+        two.v_proj.weight.copy_(torch.eye(2))
+        two.v_proj.bias.zero_()
+        two.k_proj.weight.copy_(torch.eye(2))  # head 0's key is feature 0, head 1's key is feature 1
+        two.k_proj.bias.zero_()
+        two.q_proj.weight.zero_()
+        two.q_proj.bias.fill_(40.0)  # a large constant query: head h picks the token whose feature h is 1
+        assert_close(two(x, x, x), target)  # the other weight is e^-40 ~ 4e-18
+    # one head mixes all features with ONE weight vector: the output is w0*token0 + w1*token1 = [w0, w1],
+    # whose entries sum to 1, never to 2, whatever the query and key projections are
+    for seed in range(20):
+        one = _identity_output_projection(_mha(impl, 2, 1, seed))
+        with torch.no_grad():
+            one.v_proj.weight.copy_(torch.eye(2))
+            one.v_proj.bias.zero_()
+            out = one(x, x, x)
+        assert_close(out.sum(-1), torch.ones(1, 2, dtype=torch.float64))
