@@ -178,6 +178,8 @@ class BatchNorm(nn.Module):
     Training mode: y = (x - mean_N) / sqrt(var_N + eps) * weight + bias with the batch's
     mean and biased variance, and updates running_mean / running_var (unbiased) with
     `momentum`. Eval mode: the same formula with the running statistics instead.
+    Training mode needs N >= 2 and raises ValueError for N = 1, as nn.BatchNorm1d does:
+    one row has zero batch variance (normalising would erase it) and no unbiased variance.
     Attributes: weight, bias (nn.Parameter [D]); running_mean, running_var (buffers [D]).
     """
 
@@ -206,6 +208,41 @@ class FeedForward(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """x: [..., T, D] -> [..., T, D]"""
+        raise NotImplementedError
+'''),
+    ),
+    _component(
+        "positional", "Sinusoidal positional encoding",
+        "PE[t, 2i] = sin(t / 10000^(2i/D)), PE[t, 2i+1] = cos(t / 10000^(2i/D)).",
+        ("sinusoidal_positions", "function", '''
+def sinusoidal_positions(T: int, D: int, dtype: torch.dtype = torch.float32) -> Tensor:
+    """[T, D] table of the sinusoidal encoding for positions 0..T-1 (D even):
+    PE[t, 2i] = sin(t * w_i), PE[t, 2i+1] = cos(t * w_i), with w_i = 10000^(-2i/D), i = 0..D/2-1.
+    """
+    raise NotImplementedError
+'''),
+    ),
+    _component(
+        "encoder_layer", "Encoder layer: residual connections and LayerNorm placement",
+        "Self-attention then the FFN, each in a residual connection with LayerNorm (post- or pre-norm).",
+        ("EncoderLayer", "class", '''
+class EncoderLayer(nn.Module):
+    """One encoder layer, without dropout.
+
+    post-norm (norm_first=False, the original Transformer):
+        x = norm1(x + self_attn(x, x, x, mask));  x = norm2(x + ffn(x))
+    pre-norm (norm_first=True):
+        x = x + self_attn(n, n, n, mask) with n = norm1(x);  x = x + ffn(norm2(x))
+    Attributes: self_attn (the contract's MultiHeadAttention), ffn (FeedForward),
+    norm1, norm2 (LayerNorm), norm_first (bool).
+    """
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, norm_first: bool = False):
+        super().__init__()
+        raise NotImplementedError
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        """x: [B, T, D]   mask: bool, broadcastable to [B, T, T]; True = may attend.  returns [B, T, D]."""
         raise NotImplementedError
 '''),
     ),
