@@ -1,0 +1,128 @@
+"""MkDocs hook: the bank's pages, generated at build time from `questions/`.
+
+All the content comes from the pure functions in `qbank.render`; this file only wires them
+into MkDocs (nothing it generates is ever written into the repository):
+
+- on_config: read the bank and the verification report once; set the navigation; point
+  pymdownx.snippets at the repository root (absolute, so any working directory works).
+- on_files: add every generated page (`File.generated`), the contract's starter files, and
+  the figures, which a second process draws from `solutions/` meanwhile (`qbank.figures`),
+  cached under `build/.cache/figures/` by a hash of their inputs.
+- on_page_markdown: expand `<!-- qbank:NAME -->` shortcodes in the hand-written pages.
+- on_env: wait for the figures (before MkDocs copies the static files).
+
+The report is `build/verification.json` unless `$QBANK_REPORT` or `extra.qbank.report`
+says otherwise; without one every check shows "not run".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # this checkout's qbank, even if the venv has another one installed
+    sys.path.insert(0, str(ROOT))
+
+from qbank import render  # noqa: E402
+from qbank.bank import load_bank  # noqa: E402
+from qbank.figures import FIGURES  # noqa: E402
+log = logging.getLogger("mkdocs.hooks.qbank")  # under "mkdocs": a warning fails a --strict build
+
+_state: dict = {}
+
+
+def on_config(config):
+    extra = config.extra.get("qbank") or {}
+    env_report = os.environ.get("QBANK_REPORT")
+    report = Path(env_report).resolve() if env_report else ROOT / extra.get("report", "build/verification.json")
+    bank = load_bank(ROOT)
+    for problem in bank.problems:  # the build still renders the valid questions; --strict fails
+        log.warning("qbank: %s", problem)
+    site = render.collect(ROOT, report, bank)
+    config.nav = render.nav(site)
+    config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(ROOT)]
+    _state.clear()
+    _state["site"] = site
+    log.info("qbank: %d questions, report %s", len(site.questions),
+             site.verification.path or "missing (every check 'not run')")
+    return config
+
+
+def on_files(files, config):
+    site = _state["site"]
+    for uri, markdown in render.pages(site).items():
+        files.append(File.generated(config, uri, content=markdown))
+    for uri, text in render.starter_files().items():
+        files.append(File.generated(config, uri, content=text))
+    folder = _start_figures()
+    for figure in FIGURES:
+        files.append(File.generated(config, figure.path, abs_src_path=str(folder / f"{figure.name}.svg")))
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    try:
+        return render.expand_shortcodes(markdown, page.file.src_uri, _state["site"])
+    except ValueError as e:
+        raise PluginError(str(e)) from e
+
+
+def on_env(env, config, files):
+    _finish_figures()
+    return env
+
+
+def _figure_key() -> str:
+    h = hashlib.sha256()
+    for path in [ROOT / "qbank" / "figures.py", *sorted((ROOT / "solutions").glob("*.py"))]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for dist in ("torch", "matplotlib"):
+        try:
+            h.update(f"{dist}={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            pass
+    return h.hexdigest()[:16]
+
+
+def _start_figures() -> Path:
+    """The folder the figures will be in; starts drawing them unless they are cached."""
+    cache = ROOT / "build" / ".cache" / "figures"
+    folder = cache / _figure_key()
+    if all((folder / f"{f.name}.svg").is_file() for f in FIGURES):
+        return folder
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="drawing-", dir=cache))
+    proc = subprocess.Popen([sys.executable, "-m", "qbank.figures", str(tmp)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _state["figures"] = (proc, tmp, folder)
+    return folder
+
+
+def _finish_figures() -> None:
+    job = _state.pop("figures", None)
+    if job is None:
+        return
+    proc, tmp, folder = job
+    _, err = proc.communicate()
+    if proc.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise PluginError(f"drawing the figures failed (python -m qbank.figures, exit {proc.returncode}):\n"
+                          + "\n".join(err.strip().splitlines()[-15:]))
+    if folder.exists():  # drawn by a concurrent build meanwhile: identical inputs, identical files
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        tmp.rename(folder)
+    for old in folder.parent.iterdir():  # keep only the current set
+        if old != folder and not old.name.startswith("drawing-"):
+            shutil.rmtree(old, ignore_errors=True)
