@@ -5,12 +5,14 @@ and the verification report.
   `pytest checks --impl FILE_OR_MODULE` grades any other (a learner's file or package,
   `qbank.torch_adapter`, ...). `impl.NAME` returns the contract name NAME, and skips the
   check, naming NAME, when the implementation does not provide it.
-- Hypothesis profiles: `fast` (default) and `thorough`, picked with
+- Hypothesis profiles: `fast` (default), `thorough` and `grade` (`fast` without the
+  explain phase, for `qbank grade` and `qbank verify --impl`), picked with
   `--hypothesis-profile` or `$HYPOTHESIS_PROFILE`; with `$CI` set they are derandomized
   and keep no example database, so CI never flakes. No deadline: torch's first call on a
   new shape can take longer than any sensible deadline.
 - `--qbank-report PATH`: write a JSON verdict per check (outcome, duration, torch
-  version) for the site and the CLI.
+  version; for a failure the message, Hypothesis's falsifying example and where the
+  exception was raised) for the site and the CLI.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from __future__ import annotations
 import json
 import os
 import platform
+import textwrap
 import time
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from hypothesis import HealthCheck, settings
+import torch
+from hypothesis import HealthCheck, Phase, settings
 
 from qbank.contract import NAMES
 from qbank.impl import ImplementationError, load_implementation
@@ -33,7 +37,12 @@ DEFAULT_IMPL = "solutions"
 _common = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("fast", max_examples=40, **_common)
 settings.register_profile("thorough", max_examples=1000, **_common)
-for _name in ("fast", "thorough"):
+# `qbank grade` (and `qbank verify --impl`) run code that may fail every example (a starter
+# raises NotImplementedError): skip Hypothesis's explain phase there, which can spend half a
+# minute per failing check and adds nothing the CLI shows.
+settings.register_profile("grade", settings.get_profile("fast"),
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
+for _name in ("fast", "thorough", "grade"):
     settings.register_profile(f"{_name}-ci", settings.get_profile(_name), derandomize=True, database=None)
 
 
@@ -47,6 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The checks' tensors are small, so one intra-op thread costs little; with two, when the other
+    # core is busy, torch's thread pool waits for it (nn.BatchNorm1d: ~65 ms a call, not 50 µs).
+    torch.set_num_threads(1)
     profile = config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE", "fast")
     if os.environ.get("CI") and not profile.endswith("-ci") and f"{profile}-ci" in settings._profiles:
         profile = f"{profile}-ci"
@@ -111,6 +123,9 @@ class _Report:
         if self.RANK[outcome] > self.RANK[entry["outcome"]]:
             entry["outcome"] = outcome
             entry["message"] = _short_message(report)
+            if report.failed:
+                entry["example"] = _falsifying_example(report)
+                entry["where"] = _crash_location(report)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         import torch
@@ -122,9 +137,44 @@ class _Report:
         self.path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
+# Hypothesis appends the smallest failing input after the error ("Falsifying example:" up
+# to 6.1xx, "Failing test case:" since; "... explicit example:" for an @example); `message`
+# stops there and `example` keeps it.
+_EXAMPLE_HEADERS = ("Falsifying example:", "Failing test case:", "Falsifying explicit example:",
+                    "Failing explicit example:")
+
+
+def _error_lines(report: pytest.TestReport) -> list[str]:
+    text = getattr(report, "longreprtext", "") or ""
+    return [line[1:] for line in text.splitlines() if line.startswith("E ")]
+
+
 def _short_message(report: pytest.TestReport) -> str:
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
+    lines = _error_lines(report)
+    end = next((i for i, line in enumerate(lines) if line.strip().startswith(_EXAMPLE_HEADERS)), len(lines))
     text = getattr(report, "longreprtext", "") or ""
-    lines = [line for line in text.splitlines() if line.startswith("E ")]
-    return "\n".join(line[1:].strip() for line in lines[:12]) or text[-800:]
+    return "\n".join(line.strip() for line in lines[:min(end, 12)]).strip() or text[-800:]
+
+
+def _falsifying_example(report: pytest.TestReport) -> str:
+    """Hypothesis's smallest failing input, one argument per line, without the `impl`
+    argument or the reproduction hints; "" if the check is not a Hypothesis test."""
+    lines = _error_lines(report)
+    start = next((i for i, line in enumerate(lines) if line.strip().startswith(_EXAMPLE_HEADERS)), None)
+    if start is None:
+        return ""
+    body = []
+    for line in lines[start + 1:]:
+        if line.strip() == ")" and len(line) - len(line.lstrip()) <= len(lines[start]) - len(lines[start].lstrip()):
+            break  # the closing parenthesis of the call
+        body.append(line)
+    body = [line for line in textwrap.dedent("\n".join(body)).splitlines() if not line.startswith("impl=")]
+    return "\n".join(body[:30]).rstrip(",")
+
+
+def _crash_location(report: pytest.TestReport) -> str:
+    """'file:line' where the failing exception was raised."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return f"{crash.path}:{crash.lineno}" if crash is not None else ""

@@ -13,11 +13,12 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from qbank.schema import Question
+if TYPE_CHECKING:  # imported where used: pydantic costs ~150 ms that find_root's callers need not pay
+    from qbank.schema import Question
 
 Loc = tuple[str | int, ...]
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -168,6 +169,8 @@ def _walk(node: yaml.Node, loc: Loc, src: Source, problems: list[Problem]) -> li
 
 def _validate(src: Source) -> tuple[Question | None, list[Problem]]:
     from pydantic import ValidationError
+
+    from qbank.schema import Question
 
     try:
         return Question.model_validate(src.data), []

@@ -1,14 +1,31 @@
-"""The `qbank` command. Thin typer commands over the pure functions in the package.
+"""The `qbank` command. Thin typer commands over the modules of the package:
 
-Start-up matters (the quiz must appear at once), so nothing here imports torch, pydantic
-or the bank at module level: each command imports what it needs when it runs.
+    catalog (the bank, fast)   quiz (what to ask, pure)   session (one quiz, interactive)
+    store (progress, SQLite)   srs (FSRS scheduling)      terminal (rich rendering, TeX)
+    grading (verify, grade)    anki (export)              validate (the full schema)
+
+Start-up matters (the first card must appear at once), so nothing here imports torch,
+pydantic or the bank at module level: each command imports what it needs when it runs,
+and only `verify` and `grade` reach torch, in a pytest subprocess. Errors go to stderr as
+one `qbank: error: ...` line and a non-zero exit code, never a traceback.
 """
 
 from __future__ import annotations
 
-from typing import NoReturn
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, Optional
 
 import typer
+
+from qbank import fast_params
+
+if TYPE_CHECKING:
+    from qbank.catalog import Catalog, Entry
+    from qbank.quiz import Filters
+    from qbank.store import Store
+
+fast_params.install()  # plain values converted without importing pydantic (~100 ms)
 
 app = typer.Typer(
     name="qbank",
@@ -16,18 +33,393 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+export_app = typer.Typer(help="Export the bank to other tools.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(export_app, name="export")
+
+EXIT_FAILED = 1  # a claim or a check failed
+EXIT_ERROR = 2  # the command could not do its job (bad input, unreadable file)
+EXIT_INTERRUPTED = 130
 
 
 @app.callback()
 def _root() -> None:
-    """A Transformer interview question bank in which every answer is proven by code."""
+    """A Transformer interview question bank in which every answer is proven by code.
+
+    Quiz yourself with spaced repetition (quiz, stats), browse (list, show), prove the
+    answers (verify), and implement the components yourself (practice, grade).
+    """
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print an error to stderr and exit non-zero, without a traceback."""
     typer.echo(f"qbank: error: {message}", err=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def _errors():
+    """Turn the package's expected errors into `fail`."""
+    from qbank.bank import BankNotFound
+    from qbank.errors import QbankError
+
+    try:
+        yield
+    except (BankNotFound, QbankError) as e:
+        fail(str(e))
+
+
+# -- shared options ------------------------------------------------------------------------
+
+TopicOpt = typer.Option(None, "--topic", "-t", metavar="TOPIC", help="Only this topic (repeat for several).")
+DifficultyOpt = typer.Option(None, "--difficulty", "-d", metavar="LEVEL",
+                             help="Only this difficulty: easy, medium or hard (repeatable).")
+TagOpt = typer.Option(None, "--tag", metavar="TAG", help="Only questions with this tag (repeatable: any of them).")
+DbOpt = typer.Option(None, "--db", metavar="PATH", envvar="QBANK_DB", show_envvar=True, dir_okay=False,
+                     help="Progress database [default: progress.sqlite3 in your user data folder].")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False, emoji=False)
+
+
+def _catalog() -> Catalog:
+    from qbank.catalog import load_catalog
+
+    with _errors():
+        catalog = load_catalog()
+    for warning in catalog.warnings:
+        typer.echo(f"qbank: warning: {warning}", err=True)
+    return catalog
+
+
+def _filters(catalog: Catalog, topic, difficulty, tag) -> Filters:
+    from qbank.quiz import Filters
+
+    filters = Filters(tuple(topic or ()), tuple(difficulty or ()), tuple(tag or ()))
+    with _errors():
+        filters.check(catalog.tags)
+    return filters
+
+
+def _selected(topic, difficulty, tag) -> tuple[Catalog, list[Entry]]:
+    from qbank.quiz import select
+
+    catalog = _catalog()
+    return catalog, select(catalog.entries, _filters(catalog, topic, difficulty, tag))
+
+
+def _db_path(db: Optional[Path]) -> Path:
+    from qbank.store import default_path
+
+    return db if db is not None else default_path()
+
+
+def _open_store(db: Optional[Path], create: bool) -> Store:
+    from qbank.store import Store
+
+    with _errors():
+        return Store.open(_db_path(db), create=create)
+
+
+def _entry(catalog: Catalog, question_id: str) -> Entry:
+    entry = catalog.get(question_id)
+    if entry is None:
+        import difflib
+
+        close = difflib.get_close_matches(question_id, [e.id for e in catalog.entries], n=3, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(close)}?" if close else "; `qbank list` shows them all"
+        fail(f"unknown question id {question_id!r}{hint}")
+    return entry
+
+
+# -- quiz ----------------------------------------------------------------------------------
+
+
+@app.command()
+def quiz(
+    topic: Optional[list[str]] = TopicOpt,
+    difficulty: Optional[list[str]] = DifficultyOpt,
+    tag: Optional[list[str]] = TagOpt,
+    limit: int = typer.Option(20, "--limit", "-n", min=1, metavar="N", help="At most this many questions."),
+    random: bool = typer.Option(False, "--random",
+                                help="Plain shuffle of every selected question, ignoring the schedule."),
+    ahead: bool = typer.Option(False, "--all",
+                               help="After the due and new questions, review the others ahead of time."),
+    db: Optional[Path] = DbOpt,
+    seed: Optional[int] = typer.Option(None, "--seed", hidden=True, help="Seed of --random (for tests)."),
+) -> None:
+    """Quiz yourself: due questions first (spaced repetition, FSRS), then new ones.
+
+    For each question: think or type your answer, press Enter to see the short answer,
+    d for the detail, then grade yourself 1 again, 2 hard, 3 good, 4 easy. Each grade is
+    saved at once; q or Ctrl-C ends the session without losing any.
+    """
+    import random as random_module
+
+    from qbank import quiz as q
+    from qbank import session, srs
+
+    _, entries = _selected(topic, difficulty, tag)
+    store = _open_store(db, create=True)
+    console = _console()
+    with _errors(), store:
+        due = store.due_dates()
+        now = srs.now()
+        if random:
+            slots = q.shuffle(entries, due, now, limit, random_module.Random(seed))
+        else:
+            slots = q.order(entries, due, now, limit, ahead=ahead)
+        if not slots:
+            _nothing_due(console, entries, due, now)
+            return
+        before = store.review_count()
+        try:
+            summary = session.run(console, store, slots, read=lambda prompt: console.input(prompt))
+        except KeyboardInterrupt:
+            given = store.review_count() - before  # each was committed when it was given
+            console.print()
+            typer.echo(f"Interrupted: the {given} review{'s' if given != 1 else ''} given in this session "
+                       f"{'are' if given != 1 else 'is'} saved in {store.path}.", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        _session_summary(console, summary, store, entries)
+
+
+def _nothing_due(console, entries, due, now) -> None:
+    from qbank import quiz as q
+    from qbank import srs
+
+    if not entries:
+        console.print("No question matches these filters.")
+        return
+    following = q.next_due(entries, due, now)
+    when = f" The next one is due {srs.describe_interval(following - now)}." if following else ""
+    console.print(f"Nothing to review now: every selected question is scheduled later.{when} "
+                  f"Use --all to review ahead, or --random for a plain shuffle.")
+
+
+def _session_summary(console, summary, store, entries) -> None:
+    from collections import Counter
+
+    from rich.markup import escape
+
+    from qbank import quiz as q
+    from qbank import srs
+
+    if summary.reviews:
+        counts = Counter(srs.RATINGS[r] for _, r in summary.ratings)
+        detail = ", ".join(f"{n} {word}" for word, n in counts.items())
+        console.print(f"\n{summary.reviews} review{'s' if summary.reviews != 1 else ''} saved ({detail}) "
+                      f"in {escape(str(store.path))}.")
+    else:
+        console.print("\nNo review given.")
+    due, now = store.due_dates(), srs.now()
+    still = sum(1 for e in entries if e.id in due and due[e.id] <= now)
+    following = q.next_due(entries, due, now)
+    if still:
+        console.print(f"{still} question{'s are' if still != 1 else ' is'} due now: run qbank quiz again.")
+    elif following:
+        console.print(f"Next review due {srs.describe_interval(following - now)}.")
+
+
+# -- stats ---------------------------------------------------------------------------------
+
+
+@app.command()
+def stats(db: Optional[Path] = DbOpt) -> None:
+    """Your progress: reviews done, questions due today, retention, and progress per topic."""
+    from qbank.views import progress_table
+
+    catalog = _catalog()
+    store = _open_store(db, create=False)
+    console = _console()
+    with _errors(), store:
+        progress_table(console, catalog, store)
+
+
+# -- list and show -------------------------------------------------------------------------
+
+
+@app.command("list")
+def list_(
+    topic: Optional[list[str]] = TopicOpt,
+    difficulty: Optional[list[str]] = DifficultyOpt,
+    tag: Optional[list[str]] = TagOpt,
+    db: Optional[Path] = DbOpt,
+) -> None:
+    """List the questions (with the same filters as quiz) and when each is due."""
+    from qbank.views import question_table
+
+    _, entries = _selected(topic, difficulty, tag)
+    store = _open_store(db, create=False)
+    with _errors(), store:
+        question_table(_console(), entries, store.due_dates())
+
+
+@app.command()
+def show(
+    question_id: str = typer.Argument(..., metavar="ID", help="The question's id (see qbank list)."),
+    db: Optional[Path] = DbOpt,
+) -> None:
+    """Show one question in full: the question, both answers, its claims and errata."""
+    from qbank.views import show_entry
+
+    catalog = _catalog()
+    entry = _entry(catalog, question_id)
+    store = _open_store(db, create=False)
+    with _errors(), store:
+        show_entry(_console(), entry, store.cards().get(entry.id), len(store.reviews(entry.id)))
+
+
+# -- verify, practice, grade ---------------------------------------------------------------
+
+
+@app.command()
+def verify(
+    question_ids: Optional[list[str]] = typer.Argument(None, metavar="ID", help="Questions to verify (default: all)."),
+    topic: Optional[list[str]] = TopicOpt,
+    impl: Optional[str] = typer.Option(None, "--impl", metavar="FILE_OR_MODULE",
+                                       help="Implementation to run the checks on (default: the bank's solutions)."),
+) -> None:
+    """Run the checks that prove these questions' claims, and say which hold.
+
+    Exit code 0 if every claim holds, 1 if one fails, 2 if the checks could not run.
+    """
+    from rich.markup import escape
+
+    from qbank.grading import verify as run_verify
+    from qbank.views import claim_report
+
+    catalog = _catalog()
+    filters = _filters(catalog, topic, None, None)
+    entries = [_entry(catalog, i) for i in question_ids] if question_ids else catalog.entries
+    entries = [e for e in entries if filters.matches(e)]
+    if not entries:
+        fail("no question matches")
+    console = _console()
+    checks = len({n for e in entries for n in e.checks})
+    what = (f"Running {checks} check{'s' if checks != 1 else ''} for {len(entries)} "
+            f"question{'s' if len(entries) != 1 else ''} against {impl or 'the reference solutions'}")
+    console.print(f"[dim]{escape(what)} (a pytest subprocess; torch loads first)…[/]")
+    with _errors(), _status(console, what + "…"):
+        run = run_verify(catalog, entries, impl)
+    claim_report(console, run, entries=entries)
+    if run.count("failed"):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def practice(
+    component: Optional[str] = typer.Argument(None, metavar="COMPONENT",
+                                              help="The component to implement (omit to list them)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False, metavar="FILE",
+                                          help="Where to write it [default: ./COMPONENT.py]."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the file if it exists."),
+) -> None:
+    """Write a starter file for a component: the contract's signatures, shapes and
+    docstrings, for you to fill in; then check it with qbank grade FILE."""
+    from qbank.contract import COMPONENTS, starter_file
+
+    if component is None:
+        console = _console()
+        for c in COMPONENTS.values():
+            names = ", ".join(n.name for n in c.names)
+            console.print(f"[bold]{c.name:<16}[/] {c.title}: {names}")
+        console.print("\nqbank practice COMPONENT writes its starter file.")
+        return
+    if component not in COMPONENTS:
+        fail(f"unknown component {component!r}; choose from: {', '.join(COMPONENTS)}")
+    path = output or Path(f"{component}.py")
+    if path.exists() and not force:
+        fail(f"{path} exists already; it was left untouched (use --force to overwrite, or -o for another name)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(starter_file(component), encoding="utf-8")
+    except OSError as e:
+        fail(f"cannot write {path}: {e.strerror or e}")
+    names = [n.name for n in COMPONENTS[component].names]
+    typer.echo(f"Wrote {path}: {len(names)} to implement ({', '.join(names)}).\n"
+               f"Replace each `raise NotImplementedError` following the docstrings, then run:\n"
+               f"    qbank grade {path}")
+
+
+@app.command()
+def grade(
+    file: Path = typer.Argument(..., dir_okay=False, metavar="FILE", help="Your implementation (a .py file)."),
+    component: Optional[list[str]] = typer.Option(None, "--component", "-c", metavar="NAME",
+                                                  help="Component(s) to grade [default: those the file defines]."),
+) -> None:
+    """Grade your implementation with the bank's own checks: which claims hold for it,
+    and for each failure the smallest failing example Hypothesis found.
+
+    Exit code 0 if every claim holds, 1 if one fails or is skipped (a name of the component
+    is missing), 2 if the file cannot be graded.
+    """
+    from rich.markup import escape
+
+    from qbank.contract import COMPONENTS
+    from qbank.grading import components_of
+    from qbank.grading import grade as run_grade
+    from qbank.views import claim_report
+
+    catalog = _catalog()
+    path = file.resolve()
+    with _errors():
+        found = components_of(path)
+    for c in component or ():
+        if c not in COMPONENTS:
+            fail(f"unknown component {c!r}; choose from: {', '.join(COMPONENTS)}")
+    components = list(component or found)
+    if not components:
+        fail(f"{file} defines none of the contract's names (e.g. {next(iter(COMPONENTS.values())).names[0].name}); "
+             f"`qbank practice COMPONENT` writes a starter file")
+    console = _console()
+    what = f"Grading {file} ({', '.join(components)}) with the bank's checks"
+    console.print(f"[dim]{escape(what)} (a pytest subprocess; torch loads first)…[/]")
+    with _errors(), _status(console, what + "…"):
+        run = run_grade(catalog, path, components)
+    claim_report(console, run, learner=path)
+    if run.count("passed") < len(run.claims):  # a failure, or a name of the component still missing
+        raise typer.Exit(EXIT_FAILED)
+
+
+@contextmanager
+def _status(console, message: str):
+    """A spinner while the checks run (only on a terminal)."""
+    if console.is_terminal:
+        with console.status(message):
+            yield
+    else:
+        yield
+
+
+# -- export --------------------------------------------------------------------------------
+
+
+@export_app.command("anki")
+def export_anki(
+    file: Path = typer.Argument(..., dir_okay=False, metavar="FILE.apkg", help="The deck file to write."),
+    topic: Optional[list[str]] = TopicOpt,
+    difficulty: Optional[list[str]] = DifficultyOpt,
+    tag: Optional[list[str]] = TagOpt,
+) -> None:
+    """Write the bank as an Anki deck. Re-importing a newer export updates the notes
+    (stable ids) instead of duplicating them; Anki schedules the cards itself."""
+    from qbank.anki import export
+
+    if file.suffix != ".apkg":
+        fail(f"{file}: an Anki deck file must end in .apkg")
+    _, entries = _selected(topic, difficulty, tag)
+    if not entries:
+        fail("no question matches")
+    try:
+        count = export(entries, file)
+    except OSError as e:
+        fail(f"cannot write {file}: {e.strerror or e}")
+    typer.echo(f"Wrote {count} note{'s' if count != 1 else ''} to {file}. In Anki: File > Import.")
 
 
 @app.command()
@@ -53,7 +445,7 @@ def validate(
     if coverage and report.uncovered:
         typer.echo("not cited yet: " + ", ".join(report.uncovered))
     if report.problems:
-        fail(f"{len(report.problems)} problem{'s' if len(report.problems) != 1 else ''} found")
+        fail(f"{len(report.problems)} problem{'s' if len(report.problems) != 1 else ''} found", EXIT_FAILED)
 
 
 def main() -> None:

@@ -1,0 +1,94 @@
+"""A small, fixed question bank for the CLI tests, so they do not depend on the real bank,
+which other people edit while the tests run."""
+
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+from pathlib import Path
+
+QUESTIONS = {
+    ("attention", "alpha-easy"): dict(difficulty="easy", tags="[softmax, shapes]",
+                                      question="What does attention compute for $T$ queries?",
+                                      short="A weighted average of the values: softmax(QKᵀ/√d_k) V.",
+                                      detailed=r"""
+                                        The output is
+
+                                        $$
+                                        \mathrm{softmax}\left(\frac{QK^\top}{\sqrt{d_k}}\right)V
+                                        $$
+
+                                        with `weights.sum(-1) == 1` and shape $[T, d_v]$.
+                                        """),
+    ("attention", "beta-hard"): dict(difficulty="hard", tags="[scaling]",
+                                     question="Why divide by $\\sqrt{d_k}$?",
+                                     short="To keep the score variance at one.",
+                                     detailed="Because $\\mathrm{Var}(q \\cdot k) = d_k$."),
+    ("masking", "gamma-masks"): dict(difficulty="medium", tags="[masks, softmax]",
+                                     question="How is a causal mask built?",
+                                     short="A lower-triangular boolean matrix, True = may attend.",
+                                     detailed="Entry $[t, s]$ is True iff $s \\le t$."),
+    ("normalization", "delta-norm"): dict(difficulty="easy", tags="[layernorm]",
+                                          question="What does LayerNorm normalise over?",
+                                          short="The features of each position.",
+                                          detailed="Over the last dimension $D$."),
+}
+
+TEMPLATE = """\
+id: {id}
+topic: {topic}
+difficulty: {difficulty}
+tags: {tags}
+question: '{question}'
+sources: [001-how-3]
+answer:
+  short: '{short}'
+  detailed: |
+{detailed}
+claims:
+  - claim: The first claim.
+    check: checks/test_demo.py::test_{under}_one
+  - claim: A claim no code can settle.
+    unprovable: It needs a trained model.
+errata:
+  - source: 004-5
+    says: Something wrong.
+    correct: Something right.
+    check: checks/test_demo.py::test_{under}_two
+"""
+
+
+def question_yaml(topic: str, qid: str, **fields) -> str:
+    detailed = textwrap.indent(textwrap.dedent(fields.pop("detailed")).strip("\n"), "    ")
+    return TEMPLATE.format(id=qid, topic=topic, under=qid.replace("-", "_"), detailed=detailed, **fields)
+
+
+def make_bank(root: Path) -> Path:
+    """questions/<topic>/<id>.yaml for QUESTIONS, and an empty checks/ folder."""
+    for (topic, qid), fields in QUESTIONS.items():
+        folder = root / "questions" / topic
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{qid}.yaml").write_text(question_yaml(topic, qid, **dict(fields)), encoding="utf-8")
+    (root / "checks").mkdir(exist_ok=True)
+    return root
+
+
+def ids_in_curriculum_order() -> list[str]:
+    return ["alpha-easy", "beta-hard", "gamma-masks", "delta-norm"]
+
+
+def reviews(db: Path) -> list[tuple[str, int, str]]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT question_id, rating, reviewed_at FROM reviews ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def cards(db: Path) -> dict[str, tuple[str, str]]:
+    """question id -> (card JSON, due)."""
+    conn = sqlite3.connect(db)
+    try:
+        return {q: (c, d) for q, c, d in conn.execute("SELECT question_id, card, due FROM cards")}
+    finally:
+        conn.close()

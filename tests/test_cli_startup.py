@@ -1,0 +1,71 @@
+"""Start-up: the CLI never imports torch (or numpy) outside `verify` and `grade`, which run
+the checks in a subprocess, nor pydantic outside `validate`. Wall-clock start-up is measured by hand (see cli-readme.md):
+a timing assertion would flake on a shared machine; the imports are what we control."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli_bank import make_bank
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def imported_modules(args, cwd, env, stdin=""):
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "qbank", *args], cwd=cwd, env=env,
+                          input=stdin, capture_output=True, text=True, timeout=60)
+    modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    return proc, modules
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list"], ["show", "alpha-easy"], ["quiz", "--limit", "1"],
+                                  ["stats"], ["practice", "attention", "-o", "starter.py"]])
+def test_no_torch_is_imported(tmp_path, args):
+    bank = make_bank(tmp_path / "bank")
+    env = {**os.environ, "QBANK_DB": str(tmp_path / "progress.sqlite3"), "PYTHONPATH": str(ROOT)}
+    proc, modules = imported_modules(args, bank, env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(modules) > 50, "importtime output not parsed"
+    heavy = sorted(m for m in modules if m.split(".")[0] in ("torch", "numpy", "hypothesis", "pytest"))
+    assert heavy == [], heavy
+    # nor pydantic (~100 ms): not for the schema (qbank.catalog reads the bank without it),
+    # nor for typer's parameter conversion (qbank.fast_params)
+    assert sorted(m for m in modules if m.startswith(("pydantic", "qbank.schema"))) == []
+
+
+def test_plain_parameters_convert_like_typer_without_pydantic():
+    from typing import get_args
+
+    import typer._adapters
+    from typer.models import OptionInfo
+
+    from qbank.fast_params import convert, install, plain
+
+    assert install()  # the typer internals it relies on are there
+    cases = [(str, {}, "abc"), (int, {"min": 1}, "20"), (bool, {}, "true"), (bool, {}, "0"),
+             (Path, {"dir_okay": False}, "some/file.txt"), (list[str], {}, ("a", "b"))]
+    for annotation, flags, value in cases:
+        info = OptionInfo(**flags)
+        assert plain(annotation, info)
+        theirs = typer._adapters.try_build_adapter(annotation, info).validate_python(value)
+        assert convert(annotation, info, value) == theirs, (annotation, value)
+    assert not plain(float, OptionInfo()) and not plain(list[int], OptionInfo())
+    assert get_args(list[str]) == (str,)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["quiz", "--limit", "0"], "Invalid value for '--limit' / '-n': 0 is not in the range x>=1."),
+    (["quiz", "--limit", "many"], "'many' is not a valid integer."),
+    (["stats", "--db", "."], "is a directory."),
+])
+def test_bad_parameter_values_are_usage_errors(tmp_path, monkeypatch, args, message):
+    from typer.testing import CliRunner
+
+    from qbank.cli import app
+
+    monkeypatch.chdir(make_bank(tmp_path))
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and message in result.stderr
