@@ -80,3 +80,42 @@ class FeedForward(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.linear2(F.relu(self.linear1(x)))
+
+
+class EncoderLayer(nn.Module):
+    """nn.TransformerEncoderLayer(d_model, n_heads, d_ff, dropout=0, batch_first=True, norm_first=...)
+    itself, run on the contract's submodules: self_attn (MultiHeadAttention above), ffn
+    (FeedForward above), norm1, norm2 (nn.LayerNorm). Each forward calls PyTorch's layer
+    through torch.func.functional_call with its parameters taken from those submodules (the
+    q/k/v weights concatenated into its fused in_proj), so the computation is PyTorch's own
+    forward and gradients reach the submodules. PyTorch's layer is kept outside the module
+    tree, so it adds no parameters, and always in training mode: with dropout 0 that changes
+    nothing, but it keeps PyTorch off its fused inference fast path, which returns NaN for a
+    query whose mask row is all False (the contract: that query attends to nothing)."""
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, norm_first: bool = False):
+        super().__init__()
+        self.n_heads, self.norm_first = n_heads, norm_first
+        self.self_attn = MultiHeadAttention(d_model, n_heads)
+        self.ffn = FeedForward(d_model, d_ff)
+        self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.__dict__["_torch_layer"] = nn.TransformerEncoderLayer(  # not a registered submodule
+            d_model, n_heads, d_ff, dropout=0.0, batch_first=True, norm_first=norm_first, device="meta")
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        a, f = self.self_attn, self.ffn
+        params = {
+            "self_attn.in_proj_weight": torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]),
+            "self_attn.in_proj_bias": torch.cat([a.q_proj.bias, a.k_proj.bias, a.v_proj.bias]),
+            "self_attn.out_proj.weight": a.out_proj.weight, "self_attn.out_proj.bias": a.out_proj.bias,
+            "linear1.weight": f.linear1.weight, "linear1.bias": f.linear1.bias,
+            "linear2.weight": f.linear2.weight, "linear2.bias": f.linear2.bias,
+            **{f"{n}.{p}": getattr(getattr(self, n), p) for n in ("norm1", "norm2") for p in ("weight", "bias")},
+        }
+        src_mask = None
+        if mask is not None:  # [B?, T?, T], True = may attend -> [B*H, T, T], True = blocked
+            B, T, _ = x.shape
+            src_mask = ~mask.expand(B, T, T).repeat_interleave(self.n_heads, dim=0)
+        self._torch_layer.train()  # dropout is 0; see the docstring
+        self._torch_layer.norm_first = self.norm_first
+        return torch.func.functional_call(self._torch_layer, params, (x,), {"src_mask": src_mask})
