@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.testing import assert_close
 
+from checks.modules import copy_attention_weights
 from checks.strategies import randn, seeds, sizes
 
 
@@ -181,12 +182,7 @@ def test_cross_attention_matches_torch_transformer_decoder_layer(impl, d, data):
     is_pad[:, 0] = False
     layer = nn.TransformerDecoderLayer(d.D, d.H, dim_feedforward=4, dropout=0.0, batch_first=True,
                                        dtype=torch.float64)
-    mha = layer.multihead_attn  # the decoder layer's cross-attention
-    with torch.no_grad():
-        mha.in_proj_weight.copy_(torch.cat([m.q_proj.weight, m.k_proj.weight, m.v_proj.weight]))
-        mha.in_proj_bias.copy_(torch.cat([m.q_proj.bias, m.k_proj.bias, m.v_proj.bias]))
-        mha.out_proj.weight.copy_(m.out_proj.weight)
-        mha.out_proj.bias.copy_(m.out_proj.bias)
+    mha = copy_attention_weights(m, layer.multihead_attn)  # the decoder layer's cross-attention
     expected, expected_weights = mha(x, memory, memory, key_padding_mask=is_pad,  # True = ignore
                                      need_weights=True, average_attn_weights=False)  # [B, H, T, S]
     mask = ~is_pad[:, None, :]

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.testing import assert_close
 
+from checks.modules import copy_attention_weights
 from checks.strategies import masks, pads, randn, seeds, sizes
 
 F64 = torch.float64
@@ -52,10 +53,9 @@ def _torch_copy(layer: nn.Module, H: int) -> nn.TransformerEncoderLayer:
     D, d_ff = f.linear1.weight.size(1), f.linear1.weight.size(0)
     oracle = nn.TransformerEncoderLayer(D, H, d_ff, dropout=0.0, batch_first=True,
                                         norm_first=layer.norm_first, dtype=F64)
+    copy_attention_weights(a, oracle.self_attn)
     with torch.no_grad():
-        oracle.self_attn.in_proj_weight.copy_(torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]))
-        oracle.self_attn.in_proj_bias.copy_(torch.cat([a.q_proj.bias, a.k_proj.bias, a.v_proj.bias]))
-        for mine, theirs in [(a.out_proj, oracle.self_attn.out_proj), (f.linear1, oracle.linear1),
+        for mine, theirs in [(f.linear1, oracle.linear1),
                              (f.linear2, oracle.linear2), (layer.norm1, oracle.norm1), (layer.norm2, oracle.norm2)]:
             theirs.weight.copy_(mine.weight)
             theirs.bias.copy_(mine.bias)

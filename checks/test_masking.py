@@ -18,34 +18,11 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.testing import assert_close
 
+from checks.modules import seeded_attention, torch_twin
 from checks.strategies import masks, pads, qkv, randn, seeds, sizes
 
 heads = st.integers(min_value=1, max_value=3)  # H and Dk: D = H * Dk stays <= 9
 lengths = st.integers(min_value=1, max_value=8)
-
-
-def _mha(impl, d_model: int, n_heads: int, seed: int) -> nn.Module:
-    """The implementation's MultiHeadAttention in float64 with seeded weights (std 1/√D)."""
-    mha = impl.MultiHeadAttention(d_model, n_heads).double()
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for lin in (mha.q_proj, mha.k_proj, mha.v_proj, mha.out_proj):
-            lin.weight.copy_(torch.randn(lin.weight.shape, generator=g, dtype=torch.float64) / math.sqrt(d_model))
-            lin.bias.copy_(torch.randn(lin.bias.shape, generator=g, dtype=torch.float64) / math.sqrt(d_model))
-    return mha
-
-
-def _torch_mha(mha: nn.Module, n_heads: int) -> nn.MultiheadAttention:
-    """PyTorch's nn.MultiheadAttention holding the same weights. Left in training mode
-    (dropout 0): in eval mode its fast path returns zeros at padded query positions."""
-    D = mha.q_proj.in_features
-    ref = nn.MultiheadAttention(D, n_heads, dropout=0.0, batch_first=True, dtype=torch.float64)
-    with torch.no_grad():
-        ref.in_proj_weight.copy_(torch.cat([mha.q_proj.weight, mha.k_proj.weight, mha.v_proj.weight]))
-        ref.in_proj_bias.copy_(torch.cat([mha.q_proj.bias, mha.k_proj.bias, mha.v_proj.bias]))
-        ref.out_proj.weight.copy_(mha.out_proj.weight)
-        ref.out_proj.bias.copy_(mha.out_proj.bias)
-    return ref
 
 
 @st.composite
@@ -99,14 +76,14 @@ def test_causal_output_at_t_ignores_tokens_after_t(impl, inputs, data):
     # bare attention (q = k = v = x) and multi-head attention with projections
     assert_close(impl.scaled_dot_product_attention(changed, changed, changed, mask)[:, :t + 1],
                  impl.scaled_dot_product_attention(x, x, x, mask)[:, :t + 1])
-    mha = _mha(impl, D, H, seed)
+    mha = seeded_attention(impl, D, H, seed)
     assert_close(mha(changed, changed, changed, mask)[:, :t + 1], mha(x, x, x, mask)[:, :t + 1])
 
 
 def test_causal_output_at_t_depends_on_every_token_up_to_t_and_on_none_after(impl):
     # One fixed example: the Jacobian of the outputs with respect to the inputs, block by block.
     T, D, H = 6, 8, 2
-    mha, mask = _mha(impl, D, H, seed=0), impl.causal_mask(T)
+    mha, mask = seeded_attention(impl, D, H, seed=0), impl.causal_mask(T)
     x = randn(T, D, seed=1)
     jac = torch.autograd.functional.jacobian(lambda z: mha(z[None], z[None], z[None], mask)[0], x)  # [T, D, T, D]
     influence = jac.abs().sum(dim=(1, 3))  # [t, s]: how much token s moves output t
@@ -117,7 +94,7 @@ def test_causal_output_at_t_depends_on_every_token_up_to_t_and_on_none_after(imp
 
 def _two_causal_layers(impl, d_model: int, n_heads: int, seed: int):
     """x -> x + MHA(x) twice, each layer causal: a stand-in for a decoder-only model."""
-    layers = [_mha(impl, d_model, n_heads, seed + i) for i in range(2)]
+    layers = [seeded_attention(impl, d_model, n_heads, seed + i) for i in range(2)]
 
     def forward(x):
         mask = impl.causal_mask(x.size(1))
@@ -202,8 +179,8 @@ def test_masked_multi_head_attention_matches_torch_multihead_attention_with_key_
     H, D, x, _, seed = inputs
     B, T, _ = x.shape
     is_pad = data.draw(pads((B, T)), label="is_pad")
-    mha = _mha(impl, D, H, seed)
-    expected, _ = _torch_mha(mha, H)(x, x, x, key_padding_mask=is_pad, need_weights=False)
+    mha = seeded_attention(impl, D, H, seed)
+    expected, _ = torch_twin(mha, H)(x, x, x, key_padding_mask=is_pad, need_weights=False)
     assert_close(mha(x, x, x, impl.padding_mask(is_pad)), expected)
 
 
@@ -223,7 +200,7 @@ def test_changing_padded_tokens_changes_no_output_at_real_positions(impl, inputs
     B, T, _ = x.shape
     is_pad = data.draw(pads((B, T)), label="is_pad")
     changed = torch.where(is_pad[..., None], other, x)  # new contents at every padded position
-    mask, mha = impl.padding_mask(is_pad), _mha(impl, D, H, seed)
+    mask, mha = impl.padding_mask(is_pad), seeded_attention(impl, D, H, seed)
     real = ~is_pad
     assert_close(mha(changed, changed, changed, mask)[real], mha(x, x, x, mask)[real])
     assert_close(impl.scaled_dot_product_attention(changed, changed, changed, mask)[real],
@@ -329,9 +306,9 @@ def test_combined_causal_and_padding_mask_equals_applying_both(impl, inputs, dat
     is_pad = data.draw(pads((B, T)), label="is_pad")
     mask = impl.causal_mask(T) & impl.padding_mask(is_pad)  # [T, T] & [B, 1, T] -> [B, T, T]
     assert mask.shape == (B, T, T), f"combined mask has shape {tuple(mask.shape)}, expected [B, T, T]"
-    mha = _mha(impl, D, H, seed)
+    mha = seeded_attention(impl, D, H, seed)
     future = torch.ones(T, T, dtype=torch.bool).triu(1)  # PyTorch's masks: True = blocked
-    expected, _ = _torch_mha(mha, H)(x, x, x, attn_mask=future, key_padding_mask=is_pad, need_weights=False)
+    expected, _ = torch_twin(mha, H)(x, x, x, attn_mask=future, key_padding_mask=is_pad, need_weights=False)
     rows = mask.any(-1)  # queries with a key left; an empty row is the contract's zero case
     assert_close(mha(x, x, x, mask)[rows], expected[rows])
 

@@ -10,7 +10,6 @@ matrix products the counter sees on CPU.
 """
 
 import copy
-import math
 
 import pytest
 import torch
@@ -22,20 +21,10 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
+from checks.modules import seeded_attention, torch_twin
 from checks.strategies import masks, randn, seeds, sizes, tensors
 
 heads = st.integers(min_value=1, max_value=4)  # H and Dk: D = H * Dk stays <= 16
-
-
-def _mha(impl, d_model: int, n_heads: int, seed: int) -> nn.Module:
-    """The implementation's MultiHeadAttention in float64 with seeded weights."""
-    mha = impl.MultiHeadAttention(d_model, n_heads).double()
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for lin in (mha.q_proj, mha.k_proj, mha.v_proj, mha.out_proj):
-            lin.weight.copy_(torch.randn(lin.weight.shape, generator=g, dtype=torch.float64) / math.sqrt(d_model))
-            lin.bias.copy_(torch.randn(lin.bias.shape, generator=g, dtype=torch.float64) / math.sqrt(d_model))
-    return mha
 
 
 def _identity_output_projection(mha: nn.Module) -> nn.Module:
@@ -100,7 +89,7 @@ def test_reshaping_to_b_h_t_dk_without_the_transpose_mixes_tokens_within_a_head(
 def test_splitting_with_a_plain_view_lets_position_0_read_later_tokens_through_a_causal_mask(impl):
     # the usual bug: heads split by x.view(B, H, T, Dk), merged back the ordinary way
     B, T, H, Dk = 1, 4, 2, 3
-    mha = _mha(impl, H * Dk, H, seed=0)
+    mha = seeded_attention(impl, H * Dk, H, seed=0)
     causal = torch.ones(T, T, dtype=torch.bool).tril()
 
     def shortcut(x):  # the module's own weights, heads split by x.view(B, H, T, Dk)
@@ -124,7 +113,7 @@ def test_one_fused_projection_then_reshape_equals_h_separate_per_head_projection
     H, query, key, value, seed = case
     D = query.size(-1)
     Dk = D // H
-    mha = _mha(impl, D, H, seed)
+    mha = seeded_attention(impl, D, H, seed)
     heads_out = []
     for h in range(H):  # head h's own d_model x Dk projections: block h of each fused weight
         rows = slice(h * Dk, (h + 1) * Dk)
@@ -136,23 +125,11 @@ def test_one_fused_projection_then_reshape_equals_h_separate_per_head_projection
         assert_close(mha(query, key, value), expected)
 
 
-def _torch_mha(mha: nn.Module, n_heads: int) -> nn.MultiheadAttention:
-    """nn.MultiheadAttention carrying the same weights: in_proj stacks W_Q, W_K, W_V."""
-    D = mha.q_proj.weight.size(0)
-    ref = nn.MultiheadAttention(D, n_heads, batch_first=True, dtype=torch.float64)
-    with torch.no_grad():
-        ref.in_proj_weight.copy_(torch.cat([mha.q_proj.weight, mha.k_proj.weight, mha.v_proj.weight]))
-        ref.in_proj_bias.copy_(torch.cat([mha.q_proj.bias, mha.k_proj.bias, mha.v_proj.bias]))
-        ref.out_proj.weight.copy_(mha.out_proj.weight)
-        ref.out_proj.bias.copy_(mha.out_proj.bias)
-    return ref
-
-
 @given(mha_inputs())
 def test_multi_head_attention_matches_torch_multihead_attention(impl, case):
     H, query, key, value, seed = case
-    mha = _mha(impl, query.size(-1), H, seed)
-    expected, _ = _torch_mha(mha, H)(query, key, value, need_weights=False)
+    mha = seeded_attention(impl, query.size(-1), H, seed)
+    expected, _ = torch_twin(mha, H)(query, key, value, need_weights=False)
     with torch.no_grad():
         out = mha(query, key, value)
     assert out.shape == query.shape, f"output {tuple(out.shape)}, expected the query's [B, T, D]"
@@ -164,9 +141,9 @@ def test_masked_multi_head_attention_matches_torch_multihead_attention(impl, cas
     H, query, key, value, seed = case
     (B, T, _), S = query.shape, key.size(1)
     mask = data.draw(masks((B, T, S)), label="mask")  # True = may attend; no empty rows
-    mha = _mha(impl, query.size(-1), H, seed)
+    mha = seeded_attention(impl, query.size(-1), H, seed)
     blocked = ~mask.repeat_interleave(H, dim=0)  # torch's bool attn_mask: [B*H, T, S], True = NOT allowed
-    expected, _ = _torch_mha(mha, H)(query, key, value, attn_mask=blocked, need_weights=False)
+    expected, _ = torch_twin(mha, H)(query, key, value, attn_mask=blocked, need_weights=False)
     with torch.no_grad():
         assert_close(mha(query, key, value, mask), expected)
 
@@ -176,7 +153,7 @@ def test_heads_are_independent_before_the_output_projection(impl, H, Dk, T, data
     i = data.draw(st.integers(0, H - 1), label="perturbed head")
     D = H * Dk
     x = randn(2, T, D, seed=seed + 3)
-    mha = _identity_output_projection(_mha(impl, D, H, seed))
+    mha = _identity_output_projection(seeded_attention(impl, D, H, seed))
     perturbed = copy.deepcopy(mha)
     rows = slice(i * Dk, (i + 1) * Dk)  # head i's block of W_Q, W_K, W_V (and biases)
     with torch.no_grad():
@@ -194,7 +171,7 @@ def test_heads_are_independent_before_the_output_projection(impl, H, Dk, T, data
 def test_every_head_reads_all_d_model_input_features_not_a_slice_of_them(impl):
     B, T, H, Dk = 2, 3, 3, 2
     D = H * Dk
-    mha = _identity_output_projection(_mha(impl, D, H, seed=0))
+    mha = _identity_output_projection(seeded_attention(impl, D, H, seed=0))
     x = randn(B, T, D, seed=1)
     with torch.no_grad():
         base = mha(x, x, x)
@@ -210,7 +187,7 @@ def test_output_is_the_sum_over_heads_of_each_head_through_its_own_block_of_w_o(
     H, query, key, value, seed = case
     D = query.size(-1)
     Dk = D // H
-    mha = _mha(impl, D, H, seed)
+    mha = seeded_attention(impl, D, H, seed)
     with torch.no_grad():
         total = mha.out_proj.bias.clone()
         for h in range(H):  # silence every other head: zero values give zero head outputs
@@ -321,7 +298,7 @@ def test_two_heads_take_different_features_from_different_tokens_where_one_head_
     # one head mixes all features with ONE weight vector: the output is w0*token0 + w1*token1 = [w0, w1],
     # whose entries sum to 1, never to 2, whatever the query and key projections are
     for seed in range(20):
-        one = _identity_output_projection(_mha(impl, 2, 1, seed))
+        one = _identity_output_projection(seeded_attention(impl, 2, 1, seed))
         with torch.no_grad():
             one.v_proj.weight.copy_(torch.eye(2))
             one.v_proj.bias.zero_()

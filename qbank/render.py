@@ -525,7 +525,7 @@ def render_check_file(file: str, site: Site) -> str:
         else:
             out += ["*No question claims this check yet.*", ""]
         out += ["```python", f'--8<-- "{file}:{info.start}:{info.end}"', "```", ""]
-    out += [f'??? note "The whole file, with its helpers"', "", "    ```python", f'    --8<-- "{file}"', "    ```", ""]
+    out += ['??? note "The whole file, with its helpers"', "", "    ```python", f'    --8<-- "{file}"', "    ```", ""]
     return "\n".join(out)
 
 

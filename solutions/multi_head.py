@@ -12,7 +12,6 @@ Mask convention: bool, broadcastable to [B, T, S], True = may attend; the same m
 used by every head.
 """
 
-import torch
 from torch import Tensor, nn
 
 from solutions.attention import scaled_dot_product_attention

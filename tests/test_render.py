@@ -131,7 +131,7 @@ def test_solution_code_is_embedded_by_its_snippet_section_never_pasted():
 
 def test_claims_link_to_their_checks_code_and_errata_to_the_coverage_page():
     page = render.render_question(question(), make_site(Verification()))
-    assert f"(../checks/test_demo.md#test_rows_sum_to_one)" in page
+    assert "(../checks/test_demo.md#test_rows_sum_to_one)" in page
     assert '!!! bug "Seed item 001-how-3"' in page
     assert "(../coverage.md#item-001-how-3 " in page
 

@@ -1,0 +1,36 @@
+"""The implementation's attention modules with seeded float64 weights, and PyTorch's own
+nn.MultiheadAttention carrying the same weights: the oracle most attention checks use."""
+
+import math
+
+import torch
+from torch import nn
+
+
+def seeded_attention(impl, d_model: int, n_heads: int, seed: int, cls: str = "MultiHeadAttention") -> nn.Module:
+    """impl.MultiHeadAttention (or another contract class with q/k/v/out_proj) in float64,
+    every weight and bias drawn from N(0, 1/D) by a generator seeded with `seed`."""
+    module = getattr(impl, cls)(d_model, n_heads).double()
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for lin in (module.q_proj, module.k_proj, module.v_proj, module.out_proj):
+            lin.weight.copy_(torch.randn(lin.weight.shape, generator=g, dtype=torch.float64) / math.sqrt(d_model))
+            lin.bias.copy_(torch.randn(lin.bias.shape, generator=g, dtype=torch.float64) / math.sqrt(d_model))
+    return module
+
+
+def copy_attention_weights(mha: nn.Module, target: nn.MultiheadAttention) -> nn.MultiheadAttention:
+    """Load the contract's q/k/v/out_proj into PyTorch's attention: in_proj stacks W_Q, W_K, W_V."""
+    with torch.no_grad():
+        target.in_proj_weight.copy_(torch.cat([mha.q_proj.weight, mha.k_proj.weight, mha.v_proj.weight]))
+        target.in_proj_bias.copy_(torch.cat([mha.q_proj.bias, mha.k_proj.bias, mha.v_proj.bias]))
+        target.out_proj.weight.copy_(mha.out_proj.weight)
+        target.out_proj.bias.copy_(mha.out_proj.bias)
+    return target
+
+
+def torch_twin(mha: nn.Module, n_heads: int) -> nn.MultiheadAttention:
+    """nn.MultiheadAttention (batch_first, float64) with the same weights as `mha`. Left in
+    training mode (dropout 0): in eval mode its fast path returns zeros at padded queries."""
+    D = mha.q_proj.weight.size(1)
+    return copy_attention_weights(mha, nn.MultiheadAttention(D, n_heads, batch_first=True, dtype=torch.float64))
