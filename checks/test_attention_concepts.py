@@ -1,0 +1,270 @@
+"""Claims about what self-attention is and how to read it (questions/attention/self-attention.yaml,
+query-key-value-projections.yaml, why-separate-query-and-key-projections.yaml,
+are-attention-weights-explanations.yaml).
+
+The formula oracle is written out here with einsum and the module's own nn.Linear weights
+(never the module's forward); modules carry seeded float64 weights (checks/modules.py).
+"Shared" means one projection W used for both queries and keys (W_Q = W_K); the scores are
+then the Gram matrix of the rows of X W, scaled by 1/√Dk. The statistical check draws one
+seeded sample, so it is deterministic; its comment gives the measured values and margins.
+"""
+
+import math
+from functools import cache
+
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+from torch.testing import assert_close
+
+from checks.modules import seeded_attention
+from checks.strategies import qkv, randn, seeds, sizes
+
+heads = st.integers(min_value=1, max_value=3)
+
+
+def _single_head_by_hand(m, x: torch.Tensor) -> torch.Tensor:
+    """softmax((x W_Qᵀ + b_Q)(x W_Kᵀ + b_K)ᵀ / √D) (x W_Vᵀ + b_V) W_Oᵀ + b_O from the module's
+    own weights: one head, so Dk = D."""
+    q, k, v = (x @ lin.weight.T + lin.bias for lin in (m.q_proj, m.k_proj, m.v_proj))  # [B, T, D] each
+    scores = torch.einsum("btd,bsd->bts", q, k) / math.sqrt(x.size(-1))  # [B, T, T]
+    return torch.einsum("bts,bsd->btd", scores.softmax(dim=-1), v) @ m.out_proj.weight.T + m.out_proj.bias
+
+
+# --- self-attention -------------------------------------------------------------------------
+
+@given(sizes, sizes, sizes, seeds)
+def test_self_attention_projects_queries_keys_and_values_from_one_sequence_then_mixes_the_values(
+        impl, B, T, D, seed):
+    m = seeded_attention(impl, D, 1, seed)
+    x = randn(B, T, D, seed=seed + 1)
+    assert_close(m(x, x, x), _single_head_by_hand(m, x))
+
+
+def test_without_a_mask_every_self_attention_output_depends_on_every_input_position(impl):
+    # a position that cannot see another gives a Jacobian block of exact zeros (float64
+    # noise would be ~1e-16); measured smallest block norm 0.12, 0.0074, 0.076 for seeds 0, 1, 2
+    for seed in range(3):
+        m = seeded_attention(impl, 4, 2, seed)
+        J = torch.autograd.functional.jacobian(lambda x: m(x, x, x), randn(1, 5, 4, seed=seed + 10))
+        blocks = J[0, :, :, 0].norm(dim=(1, 3))  # [T, T]: how much output t moves with input s
+        assert blocks.min() > 1e-6, f"seed {seed}: some output ignores some input position\n{blocks}"
+
+
+@given(sizes, sizes, heads, heads, seeds)
+def test_each_query_position_computed_alone_gives_its_row_of_the_all_positions_output(impl, B, T, H, Dk, seed):
+    m = seeded_attention(impl, H * Dk, H, seed)
+    x = randn(B, T, H * Dk, seed=seed + 1)
+    full = m(x, x, x)
+    for t in range(T):  # no query row waits for another: all T rows can be computed at once
+        assert_close(m(x[:, t:t + 1], x, x), full[:, t:t + 1])
+
+
+# --- what Q, K and V do -----------------------------------------------------------------------
+
+@given(sizes, sizes, seeds)
+def test_changing_the_value_projection_changes_the_output_but_not_the_attention_weights(impl, T, D, seed):
+    m = seeded_attention(impl, D, 1, seed)
+    x = randn(1, T, D, seed=seed + 1)
+    before = m(x, x, x)
+    w = impl.attention_weights(m.q_proj(x), m.k_proj(x)).detach()  # [1, T, T], from W_Q and W_K only
+    delta = randn(D, D, seed=seed + 2)
+    with torch.no_grad():
+        m.v_proj.weight += delta
+    after = m(x, x, x)
+    # the output moves by exactly the same weights applied to the changed values
+    assert_close(after - before, (w @ (x @ delta.T)) @ m.out_proj.weight.T)
+    assert (after - before).abs().max() > 1e-6, "a new W_V should change the output"
+
+
+@given(qkv(batch=()), seeds)
+def test_weights_depend_on_w_q_and_w_k_only_through_the_product_w_q_w_k_transpose(impl, qkv, seed):
+    q, k, _ = qkv
+    Dk = q.size(-1)
+    rotation = torch.linalg.qr(randn(Dk, Dk, seed=seed)).Q
+    stretch = torch.linspace(0.5, 2.0, Dk, dtype=torch.float64)
+    A = rotation * stretch  # invertible: rotation @ diag(stretch)
+    A_inv_T = rotation / stretch  # (A⁻¹)ᵀ = rotation @ diag(1 / stretch)
+    # q A and k A⁻ᵀ are the projections W_Q A and W_K A⁻ᵀ: the same product W_Q W_Kᵀ
+    assert_close(impl.attention_weights(q @ A, k @ A_inv_T), impl.attention_weights(q, k))
+
+
+def test_a_d_model_by_dk_matrix_multiplies_row_vector_tokens_from_the_right():
+    T, D, Dk = 3, 4, 2
+    X, W = randn(T, D, seed=0), randn(D, Dk, seed=1)  # tokens as rows; W is d_model x d_k
+    Q = X @ W  # [T, D] @ [D, Dk] -> [T, Dk]
+    assert Q.shape == (T, Dk)
+    assert_close(Q, F.linear(X, W.T))  # nn.Linear stores W transposed, [Dk, D], and computes X Wᵀ
+    try:
+        W @ X  # the column-vector formula "W X" with the same d_model x d_k matrix
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("W @ X should not type-check for a d_model x d_k W and row tokens X")
+    assert_close(W.T @ X.T, Q.T)  # the column convention needs the transposed, d_k x d_model matrix
+
+
+# --- sharing one projection for queries and keys ----------------------------------------------
+
+@given(sizes, sizes, sizes, seeds)
+def test_with_one_shared_projection_for_queries_and_keys_the_scores_are_symmetric(T, D, Dk, seed):
+    X, W = randn(T, D, seed=seed), randn(D, Dk, seed=seed + 1)
+    scores = (X @ W) @ (X @ W).T / math.sqrt(Dk)  # score of t -> s equals score of s -> t
+    assert_close(scores, scores.T)
+
+
+def test_with_separate_projections_the_scores_are_not_symmetric():
+    # measured: largest |S - Sᵀ| is 3.0 to 12.5 over these seeds
+    for seed in range(5):
+        X, W_Q, W_K = randn(4, 4, seed=seed), randn(4, 4, seed=seed + 10), randn(4, 4, seed=seed + 20)
+        scores = (X @ W_Q) @ (X @ W_K).T / 2
+        assert (scores - scores.T).abs().max() > 0.5, f"seed {seed}: scores look symmetric"
+
+
+@given(sizes, sizes, seeds, st.floats(0.1, 3.0))
+def test_with_a_shared_projection_and_equal_query_norms_every_token_weighs_itself_most(impl, T, Dk, seed, length):
+    q = randn(T, Dk, seed=seed)
+    q = length * q / q.norm(dim=-1, keepdim=True)  # every q_t has the same norm
+    w = impl.attention_weights(q, q)  # shared projection: keys are the queries
+    # Cauchy–Schwarz: q_t·q_s <= |q_t||q_s| = |q_t|² = q_t·q_t
+    assert (w.diagonal()[:, None] >= w - 1e-12).all(), f"a token outweighs itself:\n{w}"
+
+
+def test_with_a_shared_projection_a_longer_neighbour_outweighs_the_token_itself(impl):
+    q = torch.tensor([[1.0, 0.0], [3.0, 0.0]], dtype=torch.float64)  # same direction, 3x the norm
+    w = impl.attention_weights(q, q)
+    assert w[0].argmax() == 1, f"token 0 should weigh token 1 most: {w[0]}"
+    assert w[0, 1] > 0.8, w  # scores [1, 3] / √2: weights 0.196, 0.804
+
+
+@given(seeds)
+def test_a_shared_projection_never_lets_two_tokens_each_prefer_the_other_to_itself(impl, seed):
+    q = randn(2, 3, seed=seed)  # two tokens' shared projections
+    w = impl.attention_weights(q, q)
+    # q0·q1 > q0·q0 and q0·q1 > q1·q1 would give (q0·q1)² > |q0|²|q1|², against Cauchy–Schwarz
+    assert not (w[0, 1] > w[0, 0] and w[1, 0] > w[1, 1]), w
+
+
+def test_separate_projections_can_make_two_tokens_each_attend_to_the_other(impl):
+    x = torch.eye(2, dtype=torch.float64)  # two tokens, one-hot
+    W_Q = 4 * torch.eye(2, dtype=torch.float64)
+    W_K = torch.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=torch.float64)  # key of token s = x_{1-s}
+    w = impl.attention_weights(x @ W_Q, x @ W_K)  # scores [[0, 4], [4, 0]] / √2
+    assert w[0, 1] > 0.9 and w[1, 0] > 0.9, f"each token should attend to the other:\n{w}"
+
+
+@cache
+def _shared_vs_separate(impl, Dk: int, R: int = 50, T: int = 16, D: int = 64):
+    """Over R random sequences X [T, D] (entries N(0, 1)) and projections with N(0, 1/D)
+    entries: (mean diagonal weight with W_Q = W_K, the same with separate W_Q, W_K, mean
+    relative distance of the shared-projection output from the pointwise map X W_V)."""
+    X = randn(R, T, D, seed=0)
+    W_Q, W_K, W_V = (randn(D, Dk, seed=Dk + 1000 * i) / math.sqrt(D) for i in range(3))
+    q, k, v = X @ W_Q, X @ W_K, X @ W_V
+    shared, separate = impl.attention_weights(q, q), impl.attention_weights(q, k)
+    out = impl.scaled_dot_product_attention(q, q, v)
+    return (shared.diagonal(dim1=-2, dim2=-1).mean().item(), separate.diagonal(dim1=-2, dim2=-1).mean().item(),
+            ((out - v).norm(dim=-1) / v.norm(dim=-1)).mean().item())
+
+
+DKS = (4, 16, 64)
+
+
+def test_with_a_shared_projection_the_weight_on_the_diagonal_grows_with_dk(impl):
+    # The self-score |q_t|²/√Dk grows like √Dk while cross scores stay ~N(0, 1).
+    # Measured (seeded, T = 16): shared 0.29, 0.63, 0.96; separate 0.061, 0.062, 0.075
+    # (uniform = 1/16 = 0.0625). Each mean's SE over the 50 sequences is <= 0.007, so the
+    # thresholds sit > 10 SE from every measured value.
+    shared = [_shared_vs_separate(impl, Dk)[0] for Dk in DKS]
+    separate = [_shared_vs_separate(impl, Dk)[1] for Dk in DKS]
+    assert all(a + 0.1 < b for a, b in zip(shared, shared[1:])), f"shared: {shared}"
+    assert shared[-1] > 0.9, f"at Dk = 64 shared attention should be nearly the identity: {shared}"
+    assert all(s < 0.15 for s in separate), f"separate projections should stay near uniform: {separate}"
+
+
+def test_as_shared_projection_attention_nears_the_identity_the_output_nears_the_pointwise_map_x_w_v(impl):
+    # Measured (seeded): mean |out_t - x_t W_V| / |x_t W_V| = 0.79, 0.39, 0.043 for Dk = 4, 16, 64.
+    gaps = [_shared_vs_separate(impl, Dk)[2] for Dk in DKS]
+    assert all(a > 1.5 * b for a, b in zip(gaps, gaps[1:])), f"gaps: {gaps}"
+    assert gaps[-1] < 0.1, f"at Dk = 64 each output should be close to its own value: {gaps}"
+
+
+def test_a_shared_projection_still_scores_every_pair_and_mixes_in_other_tokens(impl):
+    # small Dk: shared attention is far from the identity; measured smallest weight 0.15 and
+    # output change 0.51 when token 3 is replaced
+    X, W, W_V = randn(4, 6, seed=0), randn(6, 2, seed=1) / math.sqrt(6), randn(6, 2, seed=2) / math.sqrt(6)
+    q = X @ W
+    w = impl.attention_weights(q, q)
+    assert (w > 1e-3).all(), f"every off-diagonal pair should get weight:\n{w}"
+    X2 = X.clone()
+    X2[3] = randn(6, seed=3)
+    out, out2 = (impl.scaled_dot_product_attention(x @ W, x @ W, x @ W_V) for x in (X, X2))
+    assert (out2[0] - out[0]).abs().max() > 0.01, "token 0's output should depend on token 3"
+
+
+# --- reading the weights as explanations ------------------------------------------------------
+
+def test_different_attention_weights_give_the_same_output_when_value_rows_coincide(impl):
+    # keys k0 = (1, 0), k1 = (-1, 0), k2 = (0, 1); √2 undoes the 1/√Dk of the scores
+    k = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    q = math.sqrt(2) * torch.tensor([[0.0, 0.0], [math.log(3), math.log(5 / 3)]], dtype=torch.float64)
+    v = torch.tensor([[1.0, 2.0], [1.0, 2.0], [-3.0, 0.5]], dtype=torch.float64)  # v0 = v1
+    w = impl.attention_weights(q, k)
+    assert_close(w, torch.tensor([[1 / 3, 1 / 3, 1 / 3], [0.6, 1 / 15, 1 / 3]], dtype=torch.float64))
+    out = impl.scaled_dot_product_attention(q, k, v)
+    assert_close(out[0], out[1])  # two different attention maps, one output
+
+
+@given(seeds)
+def test_with_more_keys_than_value_dimensions_plus_one_many_weight_rows_give_the_same_output(impl, seed):
+    S, Dv = 4, 2
+    v = randn(S, Dv, seed=seed)
+    p = randn(S, seed=seed + 1).softmax(-1)  # a weight row with every entry > 0
+    # a direction that changes no output coordinate and keeps the sum: the null space of
+    # [vᵀ; 1ᵀ] (3 x 4) is not empty
+    n = torch.linalg.svd(torch.cat([v.T, torch.ones(1, S, dtype=v.dtype)])).Vh[-1]
+    p2 = p + 0.5 * p.min() / n.abs().max() * n  # still > 0, still sums to 1
+    # any positive row is the softmax of its log: keys √S·I make the scores q itself
+    k = math.sqrt(S) * torch.eye(S, dtype=torch.float64)
+    q = torch.stack([p.log(), p2.log()])
+    w = impl.attention_weights(q, k)
+    assert_close(w, torch.stack([p, p2]))
+    assert (w[0] - w[1]).abs().max() > 1e-3 * p.min(), "the two weight rows should differ"
+    out = impl.scaled_dot_product_attention(q, k, v)
+    assert_close(out[0], out[1])
+
+
+def test_the_key_with_the_largest_weight_can_contribute_nothing_to_the_output(impl):
+    k = torch.tensor([[2.0, 0.0], [0.0, 0.0], [0.0, 0.0]], dtype=torch.float64)
+    q = torch.tensor([[2.0, 0.0]], dtype=torch.float64)  # scores [4, 0, 0] / √2
+    v = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], dtype=torch.float64)  # key 0 carries nothing
+    w = impl.attention_weights(q, k)[0]
+    out = impl.scaled_dot_product_attention(q, k, v)[0]
+
+    def without(s):  # the output with key s's contribution w_s v_s removed, the weights kept
+        v2 = v.clone()
+        v2[s] = 0
+        return impl.scaled_dot_product_attention(q, k, v2)[0]
+
+    assert w[0] > 0.8 and w[1] < 0.1, f"key 0 should hold most of the weight: {w}"  # 0.89, 0.053
+    assert_close(without(0), out)  # removing the most-attended key changes nothing
+    assert (without(1) - out).norm() > 0.5  # removing a key with 5.3 % of the weight moves it by 0.53
+
+
+def test_an_output_depends_on_tokens_that_its_layers_weights_give_zero(impl):
+    # layer 2 lets each position attend only to itself, so its weights are the identity and
+    # "explain" output t by token t alone; layer 1 has already mixed every token into it.
+    # Measured: smallest Jacobian block norm 0.20 (layer 2 alone: exact zeros off the diagonal).
+    first, second = seeded_attention(impl, 4, 2, 0), seeded_attention(impl, 4, 2, 1)
+    only_itself = torch.eye(5, dtype=torch.bool)
+
+    def two_layers(x):
+        h = first(x, x, x)
+        return second(h, h, h, only_itself)
+
+    x = randn(1, 5, 4, seed=2)
+    alone = torch.autograd.functional.jacobian(lambda h: second(h, h, h, only_itself), x)[0, :, :, 0].norm(dim=(1, 3))
+    assert_close(alone * ~only_itself, torch.zeros(5, 5, dtype=torch.float64))  # layer 2 mixes nothing
+    blocks = torch.autograd.functional.jacobian(two_layers, x)[0, :, :, 0].norm(dim=(1, 3))  # [T, T]
+    assert blocks.min() > 1e-6, f"some output ignores a token:\n{blocks}"
