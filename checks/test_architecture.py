@@ -1,0 +1,268 @@
+"""Claims about the Transformer as a whole: its sizes, encoder vs decoder, token embeddings,
+the output layer and weight tying, the √d_model embedding scale, and what it changed
+relative to recurrent seq2seq models (questions/architecture/*.yaml).
+
+Each check is named as the claim reads. Parameter counts build the modules on the meta
+device (shapes only, no memory, no init cost) and compare the implementation's parts with
+PyTorch's own nn.Transformer. Behavioural checks use impl.EncoderLayer with every weight
+set by name from seeded generators, in float64. Embedding, softmax and tying claims are
+facts of PyTorch and mathematics and take no `impl`; the recurrent network the Transformer
+replaced is written here as a small reference function (`rnn_states`). Statistical checks
+state their measured value and the margin next to the assertion.
+"""
+
+import math
+from operator import attrgetter
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from torch import nn
+from torch.testing import assert_close
+
+from checks.strategies import randn, sizes, tensors
+
+F64 = torch.float64
+BASE = dict(D=512, H=8, F=2048)     # the base model: d_model, heads, d_ff (N = 6)
+BIG = dict(D=1024, H=16, F=4096)    # the big model
+VOCAB = 37_000                      # the shared source/target BPE vocabulary of the paper's EN-DE model
+LINEARS = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj",
+           "ffn.linear1", "ffn.linear2")
+
+
+def _count(module: nn.Module) -> int:
+    """Parameters, each shared tensor counted once (as module.parameters() yields them)."""
+    return sum(p.numel() for p in module.parameters())
+
+
+def _layer(impl, D: int, H: int, d_ff: int, seed: int) -> nn.Module:
+    """impl.EncoderLayer (post-norm) in float64, every linear set by name from `seed`
+    (scaled by 1/√fan_in like nn.Linear's init), LayerNorms fresh."""
+    layer = impl.EncoderLayer(D, H, d_ff).to(F64)
+    with torch.no_grad():
+        for i, name in enumerate(LINEARS):
+            lin = attrgetter(name)(layer)
+            lin.weight.copy_(randn(*lin.weight.shape, seed=seed + 2 * i) / math.sqrt(lin.weight.size(1)))
+            lin.bias.copy_(randn(*lin.bias.shape, seed=seed + 2 * i + 1) / math.sqrt(lin.weight.size(1)))
+    return layer
+
+
+def _block_norms(f, x: torch.Tensor) -> torch.Tensor:
+    """[T, T] table: entry [t, s] is the norm of ∂f(x)[0, t] / ∂x[0, s] (x is [1, T, D])."""
+    J = torch.autograd.functional.jacobian(f, x)  # [1, T, D, 1, T, D]
+    return J[0, :, :, 0].pow(2).sum(dim=(1, 3)).sqrt()  # [T, T]
+
+
+def _last_row_norms(f, x: torch.Tensor) -> torch.Tensor:
+    """[T] vector: entry s is the norm of ∂f(x) / ∂x[s], for f mapping x [T, D] to one [D] state."""
+    J = torch.autograd.functional.jacobian(f, x)  # [D, T, D]
+    return J.pow(2).sum(dim=(0, 2)).sqrt()
+
+
+def rnn_states(x: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor) -> torch.Tensor:
+    """Reference Elman RNN, the encoder of a pre-Transformer seq2seq model:
+    h_t = tanh(h_{t-1} W_h + x_t W_x), h_{-1} = 0.  x: [T, D] -> states [T, D].
+    Each state needs the previous one, so the T steps run one after another."""
+    h, states = torch.zeros(W_h.size(0), dtype=x.dtype), []
+    for x_t in x:
+        h = torch.tanh(h @ W_h + x_t @ W_x)
+        states.append(h)
+    return torch.stack(states)
+
+
+# ------------------------------------------------------------ sizes of the whole model
+
+
+def test_the_base_transformer_has_44140544_parameters_in_its_layers_and_63m_with_the_shared_embedding(impl):
+    D, H, d_ff = BASE["D"], BASE["H"], BASE["F"]
+    with torch.device("meta"):  # shapes only
+        encoder_layer = _count(impl.EncoderLayer(D, H, d_ff))
+        # a decoder layer = an encoder layer's parts + cross-attention + a third LayerNorm
+        decoder_layer = encoder_layer + _count(impl.CrossAttention(D, H)) + _count(impl.LayerNorm(D))
+        final_norms = 2 * _count(impl.LayerNorm(D))  # after each stack, as nn.Transformer has
+        reference = _count(nn.Transformer(D, H, 6, 6, d_ff, batch_first=True))
+    assert (encoder_layer, decoder_layer) == (3_152_384, 4_204_032)
+    layers = 6 * encoder_layer + 6 * decoder_layer + final_norms
+    assert layers == reference == 44_140_544
+    # one V x D matrix shared by the source embedding, the target embedding and the output layer
+    assert layers + VOCAB * D == 63_084_544  # the paper rounds its base model to 65M
+
+
+def test_a_decoder_layer_adds_a_cross_attention_and_a_third_layernorm_to_the_encoder_layers_parts(impl):
+    D, H, d_ff = BASE["D"], BASE["H"], BASE["F"]
+    with torch.device("meta"):
+        mine = _count(impl.EncoderLayer(D, H, d_ff)) + _count(impl.CrossAttention(D, H)) + _count(impl.LayerNorm(D))
+        torch_decoder = nn.TransformerDecoderLayer(D, H, d_ff, batch_first=True)
+        torch_encoder = nn.TransformerEncoderLayer(D, H, d_ff, batch_first=True)
+    assert mine == _count(torch_decoder) == 4_204_032
+    assert _count(torch_decoder) - _count(torch_encoder) == 4 * D * D + 4 * D + 2 * D  # W_Q,K,V,O + biases + LN
+
+
+def test_the_big_model_needs_16_heads_for_dk_64_and_the_head_count_does_not_change_the_parameter_count(impl):
+    D, d_ff = BIG["D"], BIG["F"]
+    assert D // BIG["H"] == BASE["D"] // BASE["H"] == 64  # d_k = d_model / h, 64 in both models
+    assert D // 8 == 128  # 8 heads at d_model = 1024 would make d_k = 128, not the 64 of the same table
+    with torch.device("meta"):
+        counts = {h: _count(nn.Transformer(D, h, 6, 6, d_ff, batch_first=True)) for h in (8, 16)}
+        attn = {h: _count(impl.MultiHeadAttention(D, h)) for h in (8, 16)}
+    assert counts[8] == counts[16] and attn[8] == attn[16] == 4 * D * D + 4 * D  # heads share the D x D maps
+    assert counts[16] == 176_361_472 and counts[16] + VOCAB * D == 214_249_472  # the paper rounds its big model to 213M
+
+
+# ------------------------------------------------------------ encoder vs decoder
+
+
+def test_the_encoder_layer_reads_the_whole_sequence_but_under_a_causal_mask_only_the_past(impl):
+    T, D, H = 5, 4, 2
+    layer = _layer(impl, D, H, 8, seed=0)
+    x = randn(1, T, D, seed=100)
+    full = _block_norms(lambda x: layer(x), x)
+    causal = _block_norms(lambda x: layer(x, impl.causal_mask(T)), x)
+    assert (full > 1e-6).all(), f"encoder: min block norm {full.min():.2e}"  # every t reads every s
+    past = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    assert (causal[past] > 1e-6).all()  # position t reads positions 0..t, itself included ...
+    assert (causal[~past] == 0).all()  # ... and nothing after t: exactly zero
+
+
+def test_appending_a_token_changes_every_earlier_output_of_an_encoder_layer_but_none_under_a_causal_mask(impl):
+    T, D, H = 5, 4, 2
+    layer = _layer(impl, D, H, 8, seed=0)
+    x = randn(1, T + 1, D, seed=100)  # a prefix of T tokens, then one more
+    prefix, longer = x[:, :T], x
+    causal_gap = layer(longer, impl.causal_mask(T + 1))[:, :T] - layer(prefix, impl.causal_mask(T))
+    assert_close(causal_gap, torch.zeros_like(causal_gap))  # earlier outputs can be kept (KV cache)
+    moved = (layer(longer)[:, :T] - layer(prefix)).abs().amax(dim=-1)  # [1, T]
+    assert (moved > 1e-3).all(), f"bidirectional outputs that did not move: {moved}"  # measured 0.007 to 0.24
+
+
+# ------------------------------------------------------------ token embeddings
+
+
+@given(sizes, sizes, st.integers(2, 9), st.data())
+def test_an_embedding_lookup_is_the_one_hot_vector_times_the_embedding_matrix(B, T, V, data):
+    D = 3
+    ids = torch.from_numpy(data.draw(arrays(np.int64, (B, T), elements=st.integers(0, V - 1))))  # token ids
+    emb = nn.Embedding(V, D, _weight=data.draw(tensors(V, D)))  # [V, D] table
+    one_hot = F.one_hot(ids, V).to(F64)  # [B, T, V]
+    assert_close(emb(ids), one_hot @ emb.weight)  # [B, T, V] @ [V, D] -> [B, T, D]
+
+
+def test_an_embedding_row_gets_a_gradient_only_from_the_positions_holding_its_token():
+    V, D = 6, 3
+    emb = nn.Embedding(V, D, dtype=F64)
+    ids = torch.tensor([[1, 4, 1], [4, 4, 2]])  # tokens 0, 3 and 5 do not occur
+    upstream = randn(2, 3, D, seed=0)  # dLoss/d(embedded vector) at each position
+    (emb(ids) * upstream).sum().backward()
+    g = emb.weight.grad
+    assert emb.weight.requires_grad  # the table is learned
+    assert (g[[0, 3, 5]] == 0).all()
+    assert_close(g[1], upstream[0, 0] + upstream[0, 2])  # the sum over the token's occurrences
+    assert_close(g[4], upstream[0, 1] + upstream[1, 0] + upstream[1, 1])
+
+
+def test_at_initialisation_the_cosine_similarity_of_two_embedding_rows_is_noise_of_std_one_over_sqrt_d():
+    V, D = 200, 256
+    with torch.random.fork_rng():  # nn.Embedding draws its init from the global generator
+        torch.manual_seed(0)
+        w = nn.Embedding(V, D).weight.detach().double()
+    u = F.normalize(w, dim=1)
+    cos = (u @ u.T)[torch.triu(torch.ones(V, V, dtype=torch.bool), diagonal=1)]  # 19,900 pairs
+    # measured: mean -3e-5, std 0.0630 vs 1/√256 = 0.0625; the std of 19,900 such values has a
+    # relative standard error of about 1/√(2·19,900) = 0.5 %, so 5 % is 10 standard errors
+    assert abs(cos.mean().item()) < 0.005
+    assert abs(cos.std().item() * math.sqrt(D) - 1) < 0.05
+    assert cos.abs().max().item() < 0.35  # no pair is anywhere near "similar" (measured 0.25)
+
+
+# ------------------------------------------------------------ output layer and weight tying
+
+
+@given(sizes, sizes, st.integers(2, 9), st.data())
+def test_softmax_over_the_vocabulary_is_a_distribution_that_keeps_the_argmax_of_the_logits(B, T, V, data):
+    logits = data.draw(tensors(B, T, V))  # [B, T, V]: one score per vocabulary entry
+    p = logits.softmax(dim=-1)
+    assert (p > 0).all()
+    assert_close(p.sum(dim=-1), torch.ones(B, T, dtype=F64))
+    # softmax is strictly increasing in each logit, so the most probable token is the top logit
+    assert (p.gather(-1, logits.argmax(dim=-1, keepdim=True)) == p.max(dim=-1, keepdim=True).values).all()
+
+
+def test_tying_makes_the_output_weight_the_embedding_matrix_and_removes_v_times_d_parameters():
+    V, D = VOCAB, BASE["D"]
+    with torch.device("meta"):
+        # _weight skips the N(0, 1) init, whose first call on the meta device takes ~2 s
+        emb, out = nn.Embedding(V, D, _weight=torch.empty(V, D)), nn.Linear(D, V, bias=False)  # both [V, D]
+        untied = _count(nn.ModuleList([emb, out]))
+        out.weight = emb.weight  # tie: the pre-softmax linear reuses the embedding table
+        tied = _count(nn.ModuleList([emb, out]))
+        # the paper also shares it between the source and the target embeddings: three uses, one table
+        three = nn.ModuleList([nn.Embedding(V, D, _weight=torch.empty(V, D)),
+                               nn.Embedding(V, D, _weight=torch.empty(V, D)), nn.Linear(D, V, bias=False)])
+        three[1].weight = three[0].weight
+        three[2].weight = three[0].weight
+    assert out.weight is emb.weight
+    assert untied - tied == V * D == 18_944_000
+    assert _count(three) == V * D  # instead of 3 V D: 37,888,000 parameters saved
+
+
+def test_the_gradient_of_a_tied_matrix_is_the_sum_of_the_gradients_of_its_two_uses(impl):
+    V, D, H = 7, 4, 2
+    layer = _layer(impl, D, H, 8, seed=0)
+    ids, targets = torch.tensor([[1, 5, 2, 5]]), torch.tensor([[5, 2, 5, 0]])
+    W = randn(V, D, seed=1).requires_grad_()
+
+    def loss(W_in, W_out):  # embed -> one layer -> project back onto the vocabulary
+        logits = layer(F.embedding(ids, W_in), impl.causal_mask(4)) @ W_out.T  # [1, T, D] @ [D, V]
+        return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+
+    loss(W, W).backward()
+    W_in, W_out = W.detach().clone().requires_grad_(), W.detach().clone().requires_grad_()
+    loss(W_in, W_out).backward()  # the same matrix as two separate copies
+    assert_close(W.grad, W_in.grad + W_out.grad)
+    assert W_in.grad.abs().sum() > 0 and W_out.grad.abs().sum() > 0  # both uses contribute
+
+
+def test_logits_taken_from_the_first_layer_of_a_stack_are_not_the_models_logits(impl):
+    T, D, H, V = 4, 4, 2, 7
+    layers = [_layer(impl, D, H, 8, seed=s) for s in (0, 50)]
+    W = randn(V, D, seed=1)  # tied output matrix
+    x = randn(1, T, D, seed=2)
+    mask = impl.causal_mask(T)
+    h1 = layers[0](x, mask)
+    final = layers[1](h1, mask)  # the stack's output, Y^(N) with N = 2
+    gap = (h1 @ W.T - final @ W.T).abs().max().item()
+    assert gap > 0.1, f"max |difference| = {gap:.3f}"  # measured 1.40
+
+
+# ------------------------------------------------------------ the √d_model embedding scale
+
+
+def test_with_tied_weights_a_small_embedding_init_gives_unit_scale_logits_and_the_default_init_sqrt_d(impl):
+    D, V, T = 512, 1000, 64
+    h = impl.LayerNorm(D).to(F64)(randn(T, D, seed=0))  # a final decoder state: RMS 1 per position
+    small = randn(V, D, seed=1) * D**-0.5  # std 1/√D, the init used with tied weights
+    default = randn(V, D, seed=2)  # nn.Embedding's default N(0, 1)
+    # 64,000 logits each; their std has a relative standard error below 0.5 %
+    assert abs((h @ small.T).std().item() - 1) < 0.05  # measured 1.006
+    assert abs((h @ default.T).std().item() / math.sqrt(D) - 1) < 0.05  # measured 22.5 (√512 = 22.6)
+
+
+# ------------------------------------------------------------ what replaced recurrence
+
+
+def test_an_rnns_gradient_to_a_distant_input_vanishes_while_one_attention_layer_reaches_every_input(impl):
+    T, D = 24, 8
+    W_h = torch.linalg.qr(randn(D, D, seed=0))[0] * 0.9  # recurrent matrix with every singular value 0.9
+    W_x = randn(D, D, seed=1) / math.sqrt(D)
+    x = randn(T, D, seed=2)
+    rnn = _last_row_norms(lambda x: rnn_states(x, W_h, W_x)[-1], x)  # ‖∂h_{T-1}/∂x_s‖ for each s
+    # the last state reaches x_s only through T-1-s steps, each multiplying by W_h (norm 0.9) and tanh' <= 1
+    assert rnn[0] < 1e-2 * rnn[-1], f"{rnn[0]:.1e} vs {rnn[-1]:.1e}"  # measured 2.4e-6 vs 1.76
+    layer = _layer(impl, D, 2, 16, seed=3)
+    attn = _last_row_norms(lambda x: layer(x[None])[0, -1], x)  # ‖∂y_{T-1}/∂x_s‖ after one encoder layer
+    far, near = attn[0].item(), attn[-2].item()
+    assert far > 0.1 * near, f"{far:.2e} vs {near:.2e}"  # one step away whatever the distance (measured 0.32 vs 0.25)
+

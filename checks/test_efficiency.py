@@ -1,0 +1,527 @@
+"""Claims about cost and efficiency (questions/efficiency/*.yaml).
+
+Costs are counted, not timed: FLOPs with `FlopCounterMode` (2 per multiply-add; bias
+additions, tanh, softmax and other elementwise work are not counted) inside the MATH
+attention backend, the only one whose matrix products the counter sees on CPU; memory as
+the sizes of the tensors autograd saves for the backward pass. Wall-clock ratios depend on
+the device and the kernels, so no check asserts one.
+
+Things outside the implementation contract (additive attention, an RNN, convolutions,
+linear and tiled attention) are small reference functions written below, each checked
+against an oracle (a loop, PyTorch's own op, or the contract's attention).
+Shape letters: B batch, H heads, T queries, S keys, D d_model, Dk, Dv, Da additive hidden width.
+"""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.testing import assert_close
+from torch.utils.flop_counter import FlopCounterMode
+
+from checks.modules import seeded_attention
+from checks.strategies import randn, seeds, sizes
+
+
+def count_flops(fn, *args, **kwargs) -> int:
+    """FLOPs of fn(*args) as FlopCounterMode counts them, with SDPA forced onto MATH."""
+    with sdpa_kernel([SDPBackend.MATH]), FlopCounterMode(display=False) as counter, torch.no_grad():
+        fn(*args, **kwargs)
+    return counter.get_total_flops()
+
+
+def largest_saved_tensor(fn, *args) -> int:
+    """numel of the largest tensor autograd saves for backward while running fn(*args)."""
+    sizes_seen = [0]
+
+    def pack(t):
+        sizes_seen.append(t.numel())
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn(*args)
+    return max(sizes_seen)
+
+
+# --- additive (Bahdanau) attention, written here ------------------------------------------
+
+def additive_attention(q, k, v, w_q, w_k, v_a):
+    """Additive attention, all pairs at once: score(t, s) = v_aᵀ tanh(W_q q_t + W_k k_s).
+
+    q: [B, T, Dk]  k: [B, S, Dk]  v: [B, S, Dv]  w_q, w_k: [Da, Dk]  v_a: [Da]
+    returns (output [B, T, Dv], weights [B, T, S]). The broadcast sum is [B, T, S, Da].
+    """
+    hidden = torch.tanh((q @ w_q.T)[:, :, None, :] + (k @ w_k.T)[:, None, :, :])  # [B, T, S, Da]
+    weights = (hidden @ v_a[:, None])[..., 0].softmax(dim=-1)  # [B, T, S] (a matmul the counter sees)
+    return weights @ v, weights
+
+
+def additive_attention_loop(q, k, v, w_q, w_k, v_a):
+    """The same, one (query, key) pair at a time: the definition, written as a double loop."""
+    B, T, S = q.size(0), q.size(1), k.size(1)
+    scores = torch.empty(B, T, S, dtype=q.dtype)
+    for t in range(T):
+        for s in range(S):  # the batch rides along
+            scores[:, t, s] = torch.tanh(q[:, t] @ w_q.T + k[:, s] @ w_k.T) @ v_a
+    return scores.softmax(dim=-1) @ v
+
+
+def additive_parameters(Dk: int, Da: int, seed: int, dtype=torch.float64):
+    """W_q, W_k [Da, Dk] and v_a [Da]: the scorer's own parameters, 2·Da·Dk + Da numbers."""
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(Da, Dk, generator=g, dtype=dtype) / math.sqrt(Dk),
+            torch.randn(Da, Dk, generator=g, dtype=dtype) / math.sqrt(Dk),
+            torch.randn(Da, generator=g, dtype=dtype) / math.sqrt(Da))
+
+
+small = st.integers(min_value=1, max_value=3)  # the reference loop runs T·S small steps per example
+
+
+@given(small, small, small, sizes, sizes, seeds)
+def test_additive_attention_scores_every_query_key_pair_with_a_one_hidden_layer_tanh_network(B, T, S, Dk, Da, seed):
+    q, k, v = randn(B, T, Dk, seed=seed), randn(B, S, Dk, seed=seed + 1), randn(B, S, 3, seed=seed + 2)
+    w_q, w_k, v_a = additive_parameters(Dk, Da, seed)
+    out, weights = additive_attention(q, k, v, w_q, w_k, v_a)
+    # the vectorised form (every pair in one broadcast tanh, no loop over positions) is the definition
+    assert_close(out, additive_attention_loop(q, k, v, w_q, w_k, v_a))
+    assert_close(weights.sum(-1), torch.ones(B, T, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("Dk, Da", [(4, 4), (64, 64), (64, 128)])
+def test_additive_scoring_adds_2_da_dk_plus_da_parameters_and_dot_product_scoring_adds_none(impl, Dk, Da):
+    scorer = nn.ModuleDict({"w_q": nn.Linear(Dk, Da, bias=False), "w_k": nn.Linear(Dk, Da, bias=False),
+                            "v_a": nn.Linear(Da, 1, bias=False)})
+    assert sum(p.numel() for p in scorer.parameters()) == 2 * Da * Dk + Da
+    # dot-product scoring is a function of q and k alone: nothing to learn inside it
+    q, k = randn(1, 3, Dk, seed=Dk), randn(1, 4, Dk, seed=Da)
+    assert_close(impl.attention_weights(q, k), (q @ k.transpose(-2, -1) / math.sqrt(Dk)).softmax(-1))
+
+
+@pytest.mark.parametrize("T, S, Dk, Dv", [(1, 1, 1, 1), (3, 5, 4, 2), (8, 8, 16, 16), (16, 4, 8, 24)])
+def test_dot_product_attention_costs_exactly_2_t_s_dk_plus_2_t_s_dv_flops(impl, T, S, Dk, Dv):
+    q, k, v = randn(2, T, Dk, seed=0), randn(2, S, Dk, seed=1), randn(2, S, Dv, seed=2)
+    flops = count_flops(impl.scaled_dot_product_attention, q, k, v)
+    assert flops == 2 * (2 * T * S * Dk + 2 * T * S * Dv), f"{flops} FLOPs"  # B = 2
+
+
+def test_at_n_and_d_512_dot_product_attention_is_536870912_flops_and_134m_is_only_the_macs_of_qk(impl):
+    n = d = 512
+    q = torch.empty(1, n, d, device="meta")  # counted, never computed
+    assert count_flops(impl.scaled_dot_product_attention, q, q, q) == 4 * n * n * d == 536_870_912
+    assert count_flops(torch.matmul, q, q.transpose(-2, -1)) == 2 * 134_217_728  # QKᵀ: n²d MACs
+
+
+def additive_flops(T: int, S: int, Dk: int, Da: int, Dv: int) -> int:
+    """Counted FLOPs of additive_attention on meta tensors (nothing is computed)."""
+    meta = lambda *shape: torch.empty(*shape, device="meta")  # noqa: E731
+    q, k, v, w_q, w_k, v_a = meta(1, T, Dk), meta(1, S, Dk), meta(1, S, Dv), meta(Da, Dk), meta(Da, Dk), meta(Da)
+    return count_flops(additive_attention, q, k, v, w_q, w_k, v_a)
+
+
+@pytest.mark.parametrize("T, S, Dk, Da, Dv", [(1, 1, 1, 1, 1), (3, 5, 4, 2, 6), (16, 8, 4, 32, 4)])
+def test_additive_attention_costs_2_dk_da_per_position_plus_2_t_s_da_plus_2_t_s_dv_flops(T, S, Dk, Da, Dv):
+    # W_q q_t and W_k k_s once per position, v_aᵀ(...) once per pair, then weights @ V
+    assert additive_flops(T, S, Dk, Da, Dv) == 2 * (T + S) * Dk * Da + 2 * T * S * Da + 2 * T * S * Dv
+
+
+def test_both_scorings_are_quadratic_in_length_dot_product_linear_in_dk_additive_linear_in_da():
+    def dot(n, Dk):  # the scores only: QKᵀ
+        q = torch.empty(1, n, Dk, device="meta")
+        return count_flops(torch.matmul, q, q.transpose(-2, -1))
+
+    def additive_pairs(n, Da):  # the per-pair part: everything but the per-position projections
+        return additive_flops(n, n, 16, Da, 1) - 2 * 2 * n * 16 * Da - 2 * n * n
+
+    for n in (8, 16, 32, 64):
+        assert dot(n, 16) == 2 * n * n * 16 and additive_pairs(n, 16) == 2 * n * n * 16
+        assert dot(2 * n, 16) == 4 * dot(n, 16) and additive_pairs(2 * n, 16) == 4 * additive_pairs(n, 16)
+        assert dot(n, 32) == 2 * dot(n, 16) and additive_pairs(n, 32) == 2 * additive_pairs(n, 16)
+
+
+def test_at_equal_widths_additive_attention_does_more_work_than_dot_product_attention(impl):
+    n = d = 512
+    q = torch.empty(1, n, d, device="meta")
+    dot = count_flops(impl.scaled_dot_product_attention, q, q, q)
+    additive = additive_flops(n, n, d, d, d)
+    assert dot == 536_870_912  # QKᵀ 2n²d + weights @ V 2n²d
+    # projections 2·2nd·Da = 536,870,912 + v_a product 2n²Da = 268,435,456 + weights @ V 2n²d = 268,435,456
+    assert additive == 1_073_741_824 == 2 * dot
+    # and on top n²·Da additions and n²·Da tanh evaluations (268,435,456 each) the counter does not see
+
+
+@pytest.mark.parametrize("B, T, S, Dk, Da", [(1, 4, 6, 2, 8), (2, 8, 8, 4, 16)])
+def test_vectorised_additive_attention_saves_a_t_by_s_by_da_tensor_where_dot_product_saves_t_by_s(
+        impl, B, T, S, Dk, Da):
+    q, k, v = (randn(B, n, Dk, seed=i).requires_grad_() for i, n in enumerate((T, S, S)))
+    w_q, w_k, v_a = additive_parameters(Dk, Da, 0)
+    assert largest_saved_tensor(additive_attention, q, k, v, w_q, w_k, v_a) == B * T * S * Da
+    assert largest_saved_tensor(impl.scaled_dot_product_attention, q, k, v) <= B * T * S
+
+
+@given(st.sampled_from([1, 4, 64, 1024]), st.floats(1, 1000), seeds)
+def test_additive_scores_are_bounded_by_the_l1_norm_of_v_a_whatever_dk_and_the_input_scale(Dk, scale, seed):
+    q, k = scale * randn(1, 4, Dk, seed=seed), scale * randn(1, 5, Dk, seed=seed + 1)
+    w_q, w_k, v_a = additive_parameters(Dk, 8, seed)
+    scores = torch.tanh((q @ w_q.T)[:, :, None] + (k @ w_k.T)[:, None]) @ v_a  # [1, T, S]
+    assert scores.abs().max() <= v_a.abs().sum() + 1e-12
+
+
+# --- cost per layer: attention, dense layers, RNNs, CNNs ------------------------------------
+
+@pytest.mark.parametrize("n, D, H", [(6, 8, 2), (16, 8, 1), (4, 16, 4)])
+def test_an_encoder_layer_costs_exactly_24_n_d2_plus_4_n2_d_flops(impl, n, D, H):
+    layer = impl.EncoderLayer(D, H, 4 * D).double()
+    flops = count_flops(layer, randn(1, n, D, seed=0))
+    # Q, K, V, O projections 8nD² + FFN 16nD² (F = 4D) + QKᵀ and weights @ V 4n²D
+    assert flops == 24 * n * D * D + 4 * n * n * D, f"{flops} FLOPs"
+
+
+def test_the_attention_core_outweighs_the_dense_flops_only_beyond_n_equal_6d(impl):
+    D = 8
+    x_of = lambda n: randn(1, n, D, seed=n)  # noqa: E731
+    for n in (4, 8, 16, 32, 47, 48, 49, 64):
+        x = x_of(n)
+        core = count_flops(impl.scaled_dot_product_attention, x, x, x)  # 4n²D
+        dense = count_flops(impl.EncoderLayer(D, 1, 4 * D).double(), x) - core  # 24nD²
+        assert core * 6 * D == dense * n  # ratio core/dense = n / 6D exactly
+        assert (core > dense) == (n > 6 * D), f"n={n}"
+
+
+def rnn_forward(x, w_x, w_h):
+    """Elman RNN h_t = tanh(x_t W_x + h_{t-1} W_h), h_{-1} = 0. x: [B, n, D] -> [B, n, D].
+    Step t needs h_{t-1}: n steps, one after the other."""
+    h, states = torch.zeros(x.size(0), w_h.size(0), dtype=x.dtype), []
+    for t in range(x.size(1)):
+        h = torch.tanh(x[:, t] @ w_x + h @ w_h)
+        states.append(h)
+    return torch.stack(states, dim=1)
+
+
+def test_rnn_matches_torch_rnn():
+    D, x = 4, randn(2, 5, 4, seed=0)
+    rnn = nn.RNN(D, D, bias=False, batch_first=True, dtype=torch.float64)
+    assert_close(rnn_forward(x, rnn.weight_ih_l0.T, rnn.weight_hh_l0.T), rnn(x)[0])
+
+
+def test_doubling_n_multiplies_flops_by_4_for_self_attention_and_by_2_for_rnn_and_convolution(impl):
+    D, k = 8, 3
+    w = randn(D, D, seed=0)
+    conv = nn.Conv1d(D, D, k, padding=1, bias=False, dtype=torch.float64)
+    cost = {}
+    for n in (16, 32, 64):
+        x = randn(1, n, D, seed=n)
+        cost[n] = (count_flops(impl.scaled_dot_product_attention, x, x, x),
+                   count_flops(rnn_forward, x, w, w),
+                   count_flops(conv, x.transpose(1, 2)))
+        assert cost[n] == (4 * n * n * D, 4 * n * D * D, 2 * k * n * D * D)  # O(n²d), O(nd²), O(knd²)
+    for n in (16, 32):
+        assert [b / a for a, b in zip(cost[n], cost[2 * n])] == [4, 2, 2]
+
+
+def test_attention_flops_grow_as_n_squared_not_exponentially(impl):
+    D = 4
+    xs = (randn(1, n, D, seed=n) for n in range(1, 65))
+    flops = [count_flops(impl.scaled_dot_product_attention, x, x, x) for x in xs]
+    assert flops == [4 * n * n * D for n in range(1, 65)]
+    # an exponential has a constant ratio > 1 between consecutive lengths; here it tends to 1
+    assert flops[-1] / flops[-2] < 1.04
+
+
+def test_an_rnn_links_input_s_to_state_t_only_through_t_minus_s_recurrent_steps():
+    n, D = 6, 3
+    x, w_x, w_h = randn(1, n, D, seed=0), randn(D, D, seed=1), randn(D, D, seed=2)
+    jac = torch.autograd.functional.jacobian(lambda x: rnn_forward(x, w_x, w_h), x)[0, :, :, 0]  # [n, D, n, D]
+    h = rnn_forward(x, w_x, w_h)[0]
+    step = [torch.diag(1 - h[t] ** 2) @ w_h.T for t in range(n)]  # ∂h_t/∂h_{t-1}
+    for t in range(n):
+        for s in range(n):
+            block = jac[t, :, s, :]
+            if s > t:
+                assert block.abs().max() == 0
+                continue
+            expected = torch.diag(1 - h[s] ** 2) @ w_x.T  # ∂h_s/∂x_s
+            for r in range(s + 1, t + 1):  # the t - s steps of the chain
+                expected = step[r] @ expected
+            assert_close(block, expected)
+
+
+def receptive_field(layers: list[nn.Conv1d], n: int) -> int:
+    """How many input positions the middle output position of the conv stack depends on."""
+    x = randn(1, 1, n, seed=0).requires_grad_()
+    y = x
+    for conv in layers:
+        y = conv(y)
+    y[0, 0, n // 2].backward()
+    return int((x.grad[0, 0] != 0).sum())
+
+
+def conv_stack(L: int, k: int, dilated: bool) -> list[nn.Conv1d]:
+    g = torch.Generator().manual_seed(L)
+    layers = []
+    for i in range(L):
+        d = k ** i if dilated else 1
+        conv = nn.Conv1d(1, 1, k, dilation=d, padding=d * (k - 1) // 2, bias=False, dtype=torch.float64)
+        with torch.no_grad():
+            conv.weight.copy_(torch.rand(conv.weight.shape, generator=g, dtype=torch.float64) + 0.5)
+        layers.append(conv)
+    return layers
+
+
+def test_contiguous_convolutions_need_n_over_k_minus_1_layers_to_connect_n_positions_dilated_ones_log_k_n():
+    n, k = 64, 3
+    width = 4 * 81 + 1  # wide enough that no receptive field reaches the ends
+    for L in (1, 2, 5, 31, 32):
+        assert receptive_field(conv_stack(L, k, dilated=False), width) == L * (k - 1) + 1
+    for L in (1, 2, 3, 4):
+        assert receptive_field(conv_stack(L, k, dilated=True), width) == k ** L
+    # to link positions 0 and n - 1 the field must cover n positions
+    assert receptive_field(conv_stack(31, k, False), width) < n <= receptive_field(conv_stack(32, k, False), width)
+    assert receptive_field(conv_stack(3, k, True), width) < n <= receptive_field(conv_stack(4, k, True), width)
+
+
+@pytest.mark.parametrize("T, S, D, H", [(6, 5, 8, 2), (1, 9, 4, 1), (3, 3, 16, 4)])
+def test_cross_attention_costs_4td2_for_queries_and_output_plus_4sd2_for_memory_keys_values_plus_4tsd(impl, T, S, D, H):
+    m = impl.CrossAttention(D, H).double()
+    flops = count_flops(m, randn(1, T, D, seed=0), randn(1, S, D, seed=1))
+    assert flops == 4 * T * D * D + 4 * S * D * D + 4 * T * S * D, f"{flops} FLOPs"
+
+
+# --- KV cache -----------------------------------------------------------------------------
+
+def _heads(x, H):  # [B, N, D] -> [B, H, N, Dk], written out here (not every impl has split_heads)
+    B, N, D = x.shape
+    return x.view(B, N, H, D // H).transpose(1, 2)
+
+
+def _merge(x):  # [B, H, N, Dk] -> [B, N, D]
+    B, H, N, Dk = x.shape
+    return x.transpose(1, 2).reshape(B, N, H * Dk)
+
+
+class KVCache:
+    """Keys and values of the positions decoded so far, for one attention layer: [B, N, D] each."""
+
+    def __init__(self):
+        self.k = self.v = None
+
+    def append(self, k, v):
+        self.k = k if self.k is None else torch.cat([self.k, k], dim=1)
+        self.v = v if self.v is None else torch.cat([self.v, v], dim=1)
+
+
+def decode_step(impl, mha, x_t, cache: KVCache, H: int):
+    """One decoding step for the newest position x_t [B, 1, D]: project only x_t, append its
+    key and value to the cache, attend from its query to every cached position."""
+    cache.append(mha.k_proj(x_t), mha.v_proj(x_t))
+    q = _heads(mha.q_proj(x_t), H)
+    out = impl.scaled_dot_product_attention(q, _heads(cache.k, H), _heads(cache.v, H))  # no mask needed
+    return mha.out_proj(_merge(out))
+
+
+@given(st.integers(1, 6), st.sampled_from([(1, 4), (2, 4), (2, 6)]), seeds)
+def test_decoding_with_cached_keys_and_values_equals_the_full_causal_forward(impl, T, HD, seed):
+    H, D = HD
+    mha, x = seeded_attention(impl, D, H, seed), randn(2, T, D, seed=seed)
+    full = mha(x, x, x, impl.causal_mask(T))
+    cache = KVCache()
+    steps = torch.cat([decode_step(impl, mha, x[:, t:t + 1], cache, H) for t in range(T)], dim=1)
+    assert_close(steps, full)
+    assert cache.k.shape == cache.v.shape == (2, T, D)  # 2·T·D numbers per sequence per layer
+
+
+def test_a_cached_step_costs_8d2_plus_4td_flops_while_recomputing_the_prefix_costs_8td2_plus_4t2d(impl):
+    D, H, n = 8, 2, 12
+    mha, x = seeded_attention(impl, D, H, 0), randn(1, n, D, seed=0)
+    cache, cached, recomputed = KVCache(), [], []
+    for t in range(1, n + 1):
+        cached.append(count_flops(decode_step, impl, mha, x[:, t - 1:t], cache, H))
+        prefix = x[:, :t]
+        recomputed.append(count_flops(mha, prefix, prefix, prefix, impl.causal_mask(t)))
+        assert cached[-1] == 8 * D * D + 4 * t * D  # projections of one token + attention over t keys
+        assert recomputed[-1] == 8 * t * D * D + 4 * t * t * D
+    # generating n tokens: O(n·D² + n²·D) with the cache, O(n²·D² + n³·D) without
+    assert sum(cached) == 8 * n * D * D + 2 * n * (n + 1) * D
+    assert sum(recomputed) > (n / 3) * sum(cached)
+
+
+# --- efficient variants ---------------------------------------------------------------------
+
+def feature_map(x):
+    """φ(x) = elu(x) + 1 > 0, the feature map of Katharopoulos et al. (2020)."""
+    return F.elu(x) + 1
+
+
+def linear_attention(q, k, v):
+    """φ(q_t)ᵀ Σ_s φ(k_s) v_sᵀ / φ(q_t)ᵀ Σ_s φ(k_s): never forms the [T, S] matrix."""
+    fq, fk = feature_map(q), feature_map(k)
+    kv = fk.transpose(-2, -1) @ v  # [B, Dk, Dv]: a summary of size independent of S
+    return (fq @ kv) / (fq @ fk.sum(dim=-2, keepdim=True).transpose(-2, -1))  # [B, T, Dv]
+
+
+@given(sizes, sizes, sizes, sizes, seeds)
+def test_normalised_linear_attention_equals_row_normalised_kernel_attention(B, T, S, Dk, seed):
+    q, k, v = randn(B, T, Dk, seed=seed), randn(B, S, Dk, seed=seed + 1), randn(B, S, 3, seed=seed + 2)
+    kernel = feature_map(q) @ feature_map(k).transpose(-2, -1)  # [B, T, S], the n×n matrix
+    assert_close(linear_attention(q, k, v), (kernel / kernel.sum(-1, keepdim=True)) @ v)
+
+
+def test_linear_attention_flops_grow_linearly_in_n():
+    xs = (torch.empty(1, n, 8, device="meta") for n in (64, 128, 256))
+    flops = [count_flops(linear_attention, x, x, x) for x in xs]
+    assert flops[1] == 2 * flops[0] and flops[2] == 2 * flops[1]
+
+
+def test_linear_attention_without_its_normaliser_is_not_a_weighted_average():
+    n = 100
+    q, k = randn(1, n, 8, seed=0), randn(1, n, 8, seed=1)
+    fq, fk = feature_map(q), feature_map(k)
+    row_sums = fq @ fk.sum(dim=-2).T  # the weights implied by φ(Q)(φ(K)ᵀV) sum to this, not to 1
+    assert row_sums.min() > 10  # measured: min ≈ 588, mean ≈ 1,094 at n = 100; a weighted average needs 1
+    v = torch.ones(1, n, 1, dtype=torch.float64)  # averaging a constant must return it
+    assert (fq @ (fk.transpose(-2, -1) @ v) - 1).abs().min() > 10
+    assert_close(linear_attention(q, k, v), v)
+
+
+def band_mask(n: int, w: int):
+    """Sliding window: query t may attend to keys s with |t - s| <= w."""
+    idx = torch.arange(n)
+    return (idx[:, None] - idx[None, :]).abs() <= w
+
+
+@given(st.integers(1, 12), st.integers(0, 4), seeds)
+def test_sliding_window_attention_equals_a_local_loop_and_scores_at_most_n_times_2w_plus_1_pairs(impl, n, w, seed):
+    q, k, v = randn(1, n, 4, seed=seed), randn(1, n, 4, seed=seed + 1), randn(1, n, 2, seed=seed + 2)
+    out = impl.scaled_dot_product_attention(q, k, v, band_mask(n, w))
+    for t in range(n):
+        lo, hi = max(0, t - w), min(n, t + w + 1)
+        assert_close(out[:, t], F.scaled_dot_product_attention(q[:, t:t + 1], k[:, lo:hi], v[:, lo:hi])[:, 0])
+    assert band_mask(n, w).sum() <= n * (2 * w + 1)
+
+
+def tiled_attention(q, k, v, block: int):
+    """Exact attention over key blocks of size `block` with a running (online) softmax, as
+    FlashAttention computes it: keeps a running max m, denominator l and numerator acc per
+    query, so only [T, block] scores exist at any time."""
+    Dk = q.size(-1)
+    m = torch.full(q.shape[:-1] + (1,), float("-inf"), dtype=q.dtype)
+    l = torch.zeros_like(m)
+    acc = torch.zeros(q.shape[:-1] + (v.size(-1),), dtype=q.dtype)
+    for start in range(0, k.size(-2), block):
+        s = q @ k[..., start:start + block, :].transpose(-2, -1) / math.sqrt(Dk)  # [B, T, block]
+        m_new = torch.maximum(m, s.amax(-1, keepdim=True))
+        p, rescale = torch.exp(s - m_new), torch.exp(m - m_new)
+        l = l * rescale + p.sum(-1, keepdim=True)
+        acc = acc * rescale + p @ v[..., start:start + block, :]
+        m = m_new
+    return acc / l
+
+
+# blocks that divide S, that do not, of size 1, and larger than S
+@pytest.mark.parametrize("T, S, block, seed", [(1, 1, 1, 0), (3, 7, 2, 1), (5, 12, 4, 2), (4, 5, 8, 3), (2, 9, 1, 4)])
+def test_tiled_online_softmax_attention_is_exact_and_costs_the_same_flops(impl, T, S, block, seed):
+    q, k, v = randn(2, T, 4, seed=seed), randn(2, S, 4, seed=seed + 1), randn(2, S, 3, seed=seed + 2)
+    assert_close(tiled_attention(q, k, v, block), impl.scaled_dot_product_attention(q, k, v))
+    assert count_flops(tiled_attention, q, k, v, block) == count_flops(impl.scaled_dot_product_attention, q, k, v)
+
+
+def test_linformer_projection_of_keys_and_values_to_k_rows_makes_attention_linear_in_n(impl):
+    Dk, r = 8, 16  # r: the projected length (Linformer's k)
+    flops = []
+    for n in (64, 128, 256):
+        x, E = torch.empty(1, n, Dk, device="meta"), torch.empty(r, n, device="meta")
+        flops.append(count_flops(lambda: impl.scaled_dot_product_attention(x, E @ x, E @ x)))
+        assert flops[-1] == 2 * (2 * r * n * Dk) + 4 * n * r * Dk  # project K and V, then n × r attention
+    assert flops[1] == 2 * flops[0] and flops[2] == 2 * flops[1]
+
+
+def saved_numel(fn, *args, backend=SDPBackend.MATH) -> int:
+    """Total numel of the tensors autograd saves for backward while running fn(*args),
+    with SDPA on `backend` (MATH: the textbook softmax(QKᵀ/√Dk)V, weights and all)."""
+    total = [0]
+
+    def pack(t):
+        total[0] += t.numel()
+        return t
+
+    with sdpa_kernel([backend]), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn(*args)
+    return total[0]
+
+
+def test_activation_memory_of_a_layer_is_quadratic_in_n_and_linear_in_d_with_no_n_d2_term(impl):
+    # saved(n, d) = c(d) + a(d)·n + b(d)·n² exactly; parameters sit in c(d), independent of n
+    def coefficients(D):
+        layer = impl.EncoderLayer(D, 2, 4 * D).double()
+        s = [saved_numel(layer, randn(1, n, D, seed=n).requires_grad_()) for n in (2, 4, 6)]
+        b = (s[2] - 2 * s[1] + s[0]) // 8  # second difference over steps of 2 is 8b
+        a = (s[1] - s[0]) // 2 - 6 * b
+        assert s[0] == s[1] - 2 * a - 12 * b and (s[2] - 2 * s[1] + s[0]) % 8 == 0, "not quadratic in n"
+        return a, b
+
+    (a4, b4), (a8, b8), (a16, b16) = coefficients(4), coefficients(8), coefficients(16)
+    assert b4 == b8 == b16 > 0  # the n² part is H·n² attention weights: it does not grow with d
+    assert a16 - a8 == 2 * (a8 - a4) > 0  # the n part is linear in d (an n·d² term would make it quadratic)
+
+
+def test_recomputing_activations_in_the_backward_pass_costs_at_most_a_third_more_flops_and_changes_no_gradient():
+    from torch.utils.checkpoint import checkpoint
+    block = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 16)).double()
+    x = randn(8, 16, seed=0).requires_grad_()
+
+    def train_step(use_checkpoint):
+        x.grad = None
+        with FlopCounterMode(display=False) as counter:
+            y = checkpoint(block, x, use_reentrant=False) if use_checkpoint else block(x)
+            y.square().sum().backward()
+        return counter.get_total_flops(), x.grad.clone()
+
+    (plain, g_plain), (recomputed, g_ckpt) = train_step(False), train_step(True)
+    forward = count_flops(block, x)
+    assert plain == 3 * forward  # backward costs twice the forward
+    assert plain < recomputed <= plain + forward  # at most one extra forward: +33 %
+    assert_close(g_ckpt, g_plain, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("T", [16, 64, 256])
+def test_pytorchs_flash_attention_kernel_saves_no_t_by_t_matrix_only_q_k_v_output_and_one_number_per_query(T):
+    B, H, Dk = 1, 2, 8
+    q, k, v = (randn(B, H, T, Dk, seed=i).requires_grad_() for i in range(3))
+    flash = saved_numel(F.scaled_dot_product_attention, q, k, v, backend=SDPBackend.FLASH_ATTENTION)
+    math_ = saved_numel(F.scaled_dot_product_attention, q, k, v, backend=SDPBackend.MATH)
+    assert flash == 4 * B * H * T * Dk + B * H * T  # q, k, v, output, and a log-sum-exp per query
+    assert math_ >= B * H * T * T  # the textbook kernel keeps the [T, T] weights for backward
+
+
+def positive_random_features(x, w):
+    """Performer's positive features φ(x) = exp(W x − ‖x‖²/2) / √m, W: [m, Dk] standard normal.
+    E[φ(q)·φ(k)] = exp(q·k) exactly, and every term is positive."""
+    return torch.exp(x @ w.T - (x * x).sum(-1, keepdim=True) / 2) / math.sqrt(w.size(0))
+
+
+def trig_random_features(x, w):
+    """Random Fourier features for the same kernel: exp(‖x‖²/2) [cos(W x), sin(W x)] / √m.
+    Also unbiased for exp(q·k), but its terms can be negative."""
+    z = x @ w.T
+    return torch.exp((x * x).sum(-1, keepdim=True) / 2) * torch.cat([z.cos(), z.sin()], -1) / math.sqrt(w.size(0))
+
+
+def test_positive_random_features_estimate_exp_q_dot_k_without_bias_and_never_go_negative():
+    g = torch.Generator().manual_seed(0)
+    q = torch.tensor([0.3, -0.5, 0.2, 0.1], dtype=torch.float64)
+    k = torch.tensor([-0.4, 0.6, 0.1, -0.2], dtype=torch.float64)
+    m = 200_000
+    w = torch.randn(m, 4, generator=g, dtype=torch.float64)
+    terms = positive_random_features(q, w) * positive_random_features(k, w) * m  # m i.i.d. estimates
+    exact = math.exp(q @ k)  # 0.6570
+    se = terms.std() / math.sqrt(m)
+    assert abs(terms.mean() - exact) < 5 * se  # measured: mean 0.6572, 0.33 SE from exact, SE ≈ 5e-4
+    assert (terms > 0).all()
+    # trigonometric features: the same kernel, but single-feature estimates go negative
+    trig = trig_random_features(q, w[:2000]) * trig_random_features(k, w[:2000]) * 2000
+    per_feature = trig[:2000] + trig[2000:]  # cos·cos + sin·sin for each random direction
+    assert (per_feature < 0).float().mean() > 0.1  # measured: 24 % negative (seeded, so stable)
