@@ -1,0 +1,354 @@
+"""Claims about training and inference (questions/training/*.yaml): dropout, learning-rate
+schedules, label smoothing, clipping, mixed precision, AdamW, gradient accumulation, teacher
+forcing, decoding and sampling.
+
+None of these is in the implementation contract, so each gets a small reference function
+below (named, with a docstring) that is set against PyTorch's own function where one exists
+(`F.dropout`, `F.cross_entropy(label_smoothing=)`, `clip_grad_norm_`, `torch.optim.AdamW`,
+`torch.multinomial`). Claims about decoding with attention use `impl`. Statistical checks use
+seeded generators and a tolerance derived from the sampling distribution (stated where used).
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+from torch.testing import assert_close
+
+from checks.modules import seeded_attention
+from checks.strategies import randn, seeds
+
+probs_p = st.sampled_from([0.1, 0.3, 0.5])
+
+
+# --- dropout ----------------------------------------------------------------------------
+
+def inverted_dropout(x: torch.Tensor, keep: torch.Tensor, p: float) -> torch.Tensor:
+    """Inverted dropout with a given keep pattern: zero the dropped entries, divide the kept
+    ones by 1 - p so that E[output] = x and nothing needs rescaling at evaluation time."""
+    return x * keep / (1 - p)
+
+
+@given(probs_p, seeds)
+def test_torch_dropout_zeroes_entries_and_scales_the_kept_ones_by_one_over_one_minus_p(p, seed):
+    x = randn(64, seed=seed) + 10.0  # no entry is 0, so "kept" is "output != 0"
+    torch.manual_seed(seed)
+    y = F.dropout(x, p, training=True)
+    assert_close(y, inverted_dropout(x, y != 0, p))
+
+
+def test_dropout_keeps_the_expected_value_in_training_mode():
+    # x = 1, N = 2e6: each output is 0 or 1/(1-p), variance p/(1-p), so the mean has
+    # SE = sqrt(p/((1-p)N)) = 4.6e-4 at p = 0.3; allow 5 SE. Measured: 1.00032 (torch seed 0).
+    p, N = 0.3, 2_000_000
+    torch.manual_seed(0)
+    y = F.dropout(torch.ones(N, dtype=torch.float64), p, training=True)
+    assert abs(y.mean().item() - 1) < 5 * math.sqrt(p / ((1 - p) * N))
+    assert set(y.unique().tolist()) == {0.0, 1 / (1 - p)}
+
+
+@given(probs_p, seeds)
+def test_dropout_is_the_identity_in_eval_mode(p, seed):
+    x = randn(3, 5, seed=seed)
+    assert_close(nn.Dropout(p).eval()(x), x, rtol=0, atol=0)
+    assert_close(F.dropout(x, p, training=False), x, rtol=0, atol=0)
+
+
+def test_torch_encoder_layer_drops_out_the_attention_output_and_the_ffn_output_before_each_residual():
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True, dtype=torch.float64).eval()
+    x = randn(2, 5, 8, seed=0)
+    seen = {}
+    layer.dropout1.register_forward_hook(lambda m, i, o: seen.__setitem__("d1", i[0]))
+    layer.dropout2.register_forward_hook(lambda m, i, o: seen.__setitem__("d2", i[0]))
+    y = layer(x)
+    attn = layer.self_attn(x, x, x, need_weights=False)[0]
+    h = layer.norm1(x + attn)
+    assert_close(seen["d1"], attn)
+    assert_close(seen["d2"], layer.linear2(layer.dropout(layer.activation(layer.linear1(h)))))
+    assert_close(y, layer.norm2(h + seen["d2"]))
+
+
+def test_torch_encoder_layer_is_random_in_training_mode_and_deterministic_in_eval_mode():
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True, dtype=torch.float64)
+    x = randn(2, 5, 8, seed=1)
+    assert not torch.equal(layer.train()(x), layer(x))
+    layer.eval()
+    assert torch.equal(layer(x), layer(x))
+
+
+def test_attention_dropout_acts_on_the_weights_after_the_softmax():
+    mha = nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True, dtype=torch.float64)
+    x = randn(1, 6, 8, seed=2)
+    torch.manual_seed(0)
+    w_train = mha.train()(x, x, x, average_attn_weights=False)[1]  # [B, H, T, S]
+    w_eval = mha.eval()(x, x, x, average_attn_weights=False)[1]
+    assert_close(w_eval.sum(-1), torch.ones(1, 2, 6, dtype=torch.float64))
+    assert not torch.allclose(w_train.sum(-1), torch.ones(1, 2, 6, dtype=torch.float64))
+    kept = w_train != 0
+    assert_close(w_train[kept], w_eval[kept] / 0.5)  # the same softmax weights, rescaled
+
+
+# --- learning-rate schedules -------------------------------------------------------------
+
+def paper_lr(step: int, d_model: int = 512, warmup: int = 4000) -> float:
+    """Vaswani et al. (2017), eq. 3: d^-0.5 * min(step^-0.5, step * warmup^-1.5)."""
+    return d_model ** -0.5 * min(step ** -0.5, step * warmup ** -1.5)
+
+
+def seed_inverse_sqrt_lr(step: int, lr0: float = 1.0, warmup: int = 4000) -> float:
+    """The formula item 003-22 gives: lr0 / sqrt(max(step, warmup))."""
+    return lr0 / math.sqrt(max(step, warmup))
+
+
+def test_paper_schedule_rises_linearly_to_step_4000_then_decays_as_one_over_sqrt_step():
+    lrs = [paper_lr(s) for s in range(1, 20_001)]
+    peak = max(range(len(lrs)), key=lrs.__getitem__) + 1
+    assert peak == 4000  # measured peak value 6.99e-4
+    assert_close(paper_lr(2000), paper_lr(1000) * 2)           # linear ramp: lr proportional to step
+    assert_close(paper_lr(16_000), paper_lr(4000) / 2)         # step^-0.5 decay: 4x steps, half the lr
+    assert all(a < b for a, b in zip(lrs[:3999], lrs[1:4000]))  # strictly increasing during warmup
+
+
+def test_the_seed_inverse_sqrt_formula_is_flat_during_warmup():
+    during = {seed_inverse_sqrt_lr(s) for s in (1, 2000, 4000)}
+    assert len(during) == 1                                    # no ramp at all: 1/sqrt(4000) = 1.58e-2
+    assert paper_lr(1) < paper_lr(2000) < paper_lr(4000)
+
+
+# --- label smoothing ---------------------------------------------------------------------
+
+def smoothed_targets(target: torch.Tensor, K: int, eps: float) -> torch.Tensor:
+    """(1 - eps) * one_hot(target) + eps / K: the distribution label smoothing trains toward."""
+    return (1 - eps) * F.one_hot(target, K).double() + eps / K
+
+
+@given(st.integers(2, 7), st.sampled_from([0.0, 0.1, 0.3]), seeds)
+def test_label_smoothing_equals_cross_entropy_against_smoothed_targets(K, eps, seed):
+    logits = randn(4, K, seed=seed)
+    target = torch.randint(K, (4,), generator=torch.Generator().manual_seed(seed))
+    ours = -(smoothed_targets(target, K, eps) * logits.log_softmax(-1)).sum(-1).mean()
+    assert_close(F.cross_entropy(logits, target, label_smoothing=eps), ours)
+
+
+def test_with_label_smoothing_the_loss_is_minimised_at_a_finite_logit_gap():
+    # the minimiser of CE against q is softmax(z) = q: p_true = 1 - eps + eps/K, and the logit
+    # gap is ln((1 - eps + eps/K) / (eps/K)). Measured: p_true = 0.91, gap = 4.5109 (K=10, eps=0.1).
+    K, eps = 10, 0.1
+    q = smoothed_targets(torch.tensor([0]), K, eps)
+    z = q.log().requires_grad_()
+    F.cross_entropy(z, torch.tensor([0]), label_smoothing=eps).backward()
+    assert_close(z.grad, torch.zeros_like(z))                   # a stationary point (CE is convex in z)
+    assert_close(z.softmax(-1)[0, 0].item(), 0.91)
+    assert_close((z[0, 0] - z[0, 1]).item(), math.log(0.91 / 0.01))
+    # without smoothing the gradient never vanishes: a bigger gap always lowers the loss
+    hard = torch.tensor([[20.0, 0, 0]], dtype=torch.float64, requires_grad=True)
+    F.cross_entropy(hard, torch.tensor([0])).backward()
+    assert hard.grad[0, 0] < 0
+
+
+# --- gradient clipping, mixed precision, AdamW, accumulation -----------------------------
+
+def clip_by_norm(grads: list[torch.Tensor], max_norm: float) -> list[torch.Tensor]:
+    """Scale all gradients by min(1, max_norm / ||g||) with ||g|| their joint L2 norm."""
+    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
+    return [g * min(1.0, max_norm / total.item()) for g in grads]
+
+
+@given(seeds, st.sampled_from([0.1, 1.0, 100.0]))
+def test_clipping_by_norm_caps_the_norm_and_keeps_the_direction(seed, max_norm):
+    params = [nn.Parameter(torch.zeros(3, 4, dtype=torch.float64)), nn.Parameter(torch.zeros(5, dtype=torch.float64))]
+    grads = [randn(3, 4, seed=seed) * 10, randn(5, seed=seed + 1) * 10]
+    for p, g in zip(params, grads):
+        p.grad = g.clone()
+    before = torch.cat([g.flatten() for g in grads])
+    torch.nn.utils.clip_grad_norm_(params, max_norm)
+    after = torch.cat([p.grad.flatten() for p in params])
+    assert_close(after, torch.cat([g.flatten() for g in clip_by_norm(grads, max_norm)]))
+    assert after.norm() <= max_norm * (1 + 1e-6) + 1e-12
+    assert_close(F.cosine_similarity(after, before, dim=0).item(), 1.0)
+
+
+def test_a_small_fp16_gradient_underflows_to_zero_unless_the_loss_is_scaled():
+    g = 1e-8                                                   # below fp16's smallest subnormal, 6e-8
+    assert torch.tensor(g, dtype=torch.float16).item() == 0.0
+    scaled = torch.tensor(g * 2 ** 16, dtype=torch.float16)    # loss scaling by 65536
+    recovered = scaled.float() / 2 ** 16
+    assert abs(recovered.item() - g) / g < 1e-3                # fp16 keeps 11 significant bits
+
+
+def test_backward_through_fp16_activations_gives_fp16_gradients():
+    x = randn(4, 3, seed=6).half().requires_grad_()
+    w = randn(3, 2, seed=7).half()
+    (x @ w).sum().backward()
+    assert x.grad.dtype == torch.float16                       # the backward pass is low precision too
+
+
+def test_with_zero_gradient_adamw_shrinks_a_weight_by_lr_times_wd_but_adam_with_l2_takes_a_full_step():
+    def one_step(opt_cls):
+        w = nn.Parameter(torch.ones(1, dtype=torch.float64))
+        opt = opt_cls([w], lr=0.1, weight_decay=0.1)
+        w.grad = torch.zeros_like(w)
+        opt.step()
+        return w.item()
+    assert_close(one_step(torch.optim.AdamW), 1 - 0.1 * 0.1)   # 0.99: decay decoupled from the gradient
+    assert_close(one_step(torch.optim.Adam), 0.9, atol=1e-6, rtol=0)  # L2 goes through m/sqrt(v): lr * sign
+
+
+def test_adam_keeps_two_state_tensors_per_parameter():
+    w = nn.Parameter(torch.ones(3, dtype=torch.float64))
+    opt = torch.optim.AdamW([w])
+    w.grad = torch.ones_like(w)
+    opt.step()
+    assert {k for k, v in opt.state[w].items() if v.shape == w.shape} == {"exp_avg", "exp_avg_sq"}
+
+
+def test_accumulating_micro_batch_gradients_of_the_loss_over_n_equals_the_full_batch_gradient():
+    model = nn.Linear(6, 3, dtype=torch.float64)
+    x, y = randn(32, 6, seed=3), randn(32, 3, seed=4)
+    F.mse_loss(model(x), y).backward()
+    full = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    for xb, yb in zip(x.chunk(4), y.chunk(4)):
+        (F.mse_loss(model(xb), yb) / 4).backward()             # gradients add up across backward calls
+    for g_full, p in zip(full, model.parameters()):
+        assert_close(p.grad, g_full)
+
+
+# --- teacher forcing and autoregressive decoding -----------------------------------------
+
+class _CountingCell(nn.GRUCell):
+    calls = 0
+
+    def forward(self, x, h):
+        type(self).calls += 1
+        return super().forward(x, h)
+
+
+def test_a_teacher_forced_rnn_decoder_still_needs_one_sequential_step_per_token():
+    T, D = 6, 4
+    cell = _CountingCell(D, D, dtype=torch.float64)
+    _CountingCell.calls = 0
+    gold = randn(T, D, seed=5)
+    h = torch.zeros(D, dtype=torch.float64, requires_grad=True)
+    h0, states = h, []
+    for t in range(T):                                         # gold inputs, yet h_t needs h_{t-1}
+        h = cell(gold[t], h)
+        states.append(h)
+    assert _CountingCell.calls == T
+    (grad,) = torch.autograd.grad(states[-1].sum(), h0)
+    assert grad.abs().sum() > 0                                # the last state depends on the first
+
+
+def _toy_decoder(impl, V: int = 7, D: int = 4, seed: int = 0):
+    """Embedding -> causal impl.MultiHeadAttention -> linear to V logits, seeded float64."""
+    g = torch.Generator().manual_seed(seed)
+    emb = torch.randn(V, D, generator=g, dtype=torch.float64)
+    out = torch.randn(D, V, generator=g, dtype=torch.float64)
+    attn = seeded_attention(impl, D, 2, seed)
+    calls = [0]
+
+    def logits(ids: torch.Tensor) -> torch.Tensor:            # ids [T] -> [T, V]
+        calls[0] += 1
+        x = emb[ids][None]
+        return (attn(x, x, x, mask=impl.causal_mask(len(ids))) @ out)[0]
+    return logits, calls
+
+
+def test_greedy_generation_of_m_tokens_takes_m_forward_passes_and_matches_one_teacher_forced_pass(impl):
+    logits, calls = _toy_decoder(impl)
+    ids, m, steps = torch.tensor([0]), 5, []
+    for _ in range(m):
+        steps.append(logits(ids)[-1])                          # the last position's logits [V]
+        ids = torch.cat([ids, steps[-1].argmax()[None]])
+    assert calls[0] == m                                       # inference: one pass per new token
+    one_pass = logits(ids[:-1])                                # training-style: all positions at once
+    assert calls[0] == m + 1
+    assert_close(one_pass, torch.stack(steps))                 # same logits on the same prefix
+    assert torch.equal(one_pass.argmax(-1), ids[1:])
+
+
+def test_a_wrong_token_in_the_prefix_changes_every_later_prediction_so_gold_and_generated_prefixes_differ(impl):
+    logits, _ = _toy_decoder(impl, seed=1)
+    gold = torch.tensor([0, 3, 1, 4, 2, 6])
+    generated = gold.clone()
+    generated[1] = 5                                           # one mistake by the model
+    a, b = logits(gold), logits(generated)
+    assert_close(a[0], b[0])                                   # before the mistake: identical
+    assert ((a[1:] - b[1:]).abs().amax(-1) > 1e-6).all()       # after it: every position shifted
+
+
+# --- decoding: greedy, temperature, top-k, top-p -----------------------------------------
+
+def temperature_probs(logits: torch.Tensor, tau: float) -> torch.Tensor:
+    """softmax(logits / tau) over the last axis."""
+    return (logits / tau).softmax(-1)
+
+
+def top_k_probs(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """Keep the k largest logits, renormalise over them, zero elsewhere."""
+    probs = logits.softmax(-1)
+    keep = torch.zeros_like(probs, dtype=torch.bool).scatter(-1, logits.topk(k, -1).indices, True)
+    kept = probs * keep
+    return kept / kept.sum(-1, keepdim=True)
+
+
+def top_p_probs(logits: torch.Tensor, p: float) -> torch.Tensor:
+    """Nucleus: keep the fewest most-probable tokens whose mass reaches p, renormalise over them."""
+    probs = logits.softmax(-1)
+    order = probs.argsort(-1, descending=True)
+    sorted_p = probs.gather(-1, order)
+    before = sorted_p.cumsum(-1) - sorted_p                    # mass of the tokens ranked above
+    keep = torch.zeros_like(probs, dtype=torch.bool).scatter(-1, order, before < p)
+    kept = probs * keep
+    return kept / kept.sum(-1, keepdim=True)
+
+
+@given(seeds, st.sampled_from([0.1, 0.5, 2.0, 10.0]))
+def test_temperature_scaling_keeps_the_argmax(seed, tau):
+    logits = randn(3, 9, seed=seed)
+    assert torch.equal(temperature_probs(logits, tau).argmax(-1), logits.argmax(-1))
+
+
+def test_as_temperature_goes_to_zero_sampling_becomes_greedy_and_as_it_grows_uniform():
+    logits = torch.tensor([[2.0, 1.0, 0.5, -1.0]], dtype=torch.float64)
+    assert_close(temperature_probs(logits, 1e-3), F.one_hot(logits.argmax(-1), 4).double())
+    assert_close(temperature_probs(logits, 1e6), torch.full((1, 4), 0.25, dtype=torch.float64), atol=1e-5, rtol=0)
+    ent = [-(q * q.log()).sum().item() for q in (temperature_probs(logits, t) for t in (0.25, 0.5, 1, 2, 4))]
+    assert ent == sorted(ent)                                  # entropy rises with temperature
+
+
+@given(seeds, st.integers(1, 9))
+def test_top_k_keeps_the_k_largest_and_renormalises_over_them(seed, k):
+    logits = randn(2, 9, seed=seed)
+    ours = top_k_probs(logits, k)
+    threshold = logits.topk(k, -1).values[..., -1:]           # oracle: softmax with the rest at -inf
+    expected = logits.masked_fill(logits < threshold, float("-inf")).softmax(-1)
+    assert_close(ours, expected)
+    assert ((ours > 0).sum(-1) == k).all()
+    assert torch.equal(top_k_probs(logits, 1).argmax(-1), logits.argmax(-1))
+
+
+@given(seeds, st.sampled_from([0.1, 0.5, 0.9, 1.0]))
+def test_top_p_keeps_the_smallest_set_whose_mass_reaches_p(seed, p):
+    logits = randn(9, seed=seed)
+    probs = logits.softmax(-1)
+    ours = top_p_probs(logits, p)
+    kept = ours > 0
+    n = int(kept.sum())
+    ranked = probs.sort(descending=True).values
+    assert ranked[:n].sum() >= p - 1e-12 and (n == 1 or ranked[: n - 1].sum() < p)
+    assert torch.equal(kept, probs >= ranked[n - 1])           # the kept set is the top n
+    assert_close(ours[kept], probs[kept] / probs[kept].sum())
+
+
+def test_sampling_with_torch_multinomial_from_top_k_probabilities_matches_them():
+    # N = 40000 draws: each frequency has SE <= sqrt(0.25/N) = 2.5e-3; allow 5 SE = 0.0125.
+    logits = torch.tensor([1.5, 1.0, 0.2, -0.5, -2.0], dtype=torch.float64)
+    probs = top_k_probs(logits, 3)
+    draws = torch.multinomial(probs, 40_000, replacement=True, generator=torch.Generator().manual_seed(0))
+    freq = torch.bincount(draws, minlength=5).double() / 40_000
+    assert (freq[3:] == 0).all()                               # dropped tokens are never sampled
+    assert (freq - probs).abs().max() < 5 * math.sqrt(0.25 / 40_000)
