@@ -37,7 +37,7 @@ def _single_head_by_hand(m, x: torch.Tensor) -> torch.Tensor:
 @given(sizes, sizes, sizes, seeds)
 def test_self_attention_projects_queries_keys_and_values_from_one_sequence_then_mixes_the_values(
         impl, B, T, D, seed):
-    m = seeded_attention(impl, D, 1, seed)
+    m = seeded_attention(impl.MultiHeadAttention, D, 1, seed)
     x = randn(B, T, D, seed=seed + 1)
     assert_close(m(x, x, x), _single_head_by_hand(m, x))
 
@@ -46,7 +46,7 @@ def test_without_a_mask_every_self_attention_output_depends_on_every_input_posit
     # a position that cannot see another gives a Jacobian block of exact zeros (float64
     # noise would be ~1e-16); measured smallest block norm 0.12, 0.0074, 0.076 for seeds 0, 1, 2
     for seed in range(3):
-        m = seeded_attention(impl, 4, 2, seed)
+        m = seeded_attention(impl.MultiHeadAttention, 4, 2, seed)
         J = torch.autograd.functional.jacobian(lambda x: m(x, x, x), randn(1, 5, 4, seed=seed + 10))
         blocks = J[0, :, :, 0].norm(dim=(1, 3))  # [T, T]: how much output t moves with input s
         assert blocks.min() > 1e-6, f"seed {seed}: some output ignores some input position\n{blocks}"
@@ -54,7 +54,7 @@ def test_without_a_mask_every_self_attention_output_depends_on_every_input_posit
 
 @given(sizes, sizes, heads, heads, seeds)
 def test_each_query_position_computed_alone_gives_its_row_of_the_all_positions_output(impl, B, T, H, Dk, seed):
-    m = seeded_attention(impl, H * Dk, H, seed)
+    m = seeded_attention(impl.MultiHeadAttention, H * Dk, H, seed)
     x = randn(B, T, H * Dk, seed=seed + 1)
     full = m(x, x, x)
     for t in range(T):  # no query row waits for another: all T rows can be computed at once
@@ -65,7 +65,7 @@ def test_each_query_position_computed_alone_gives_its_row_of_the_all_positions_o
 
 @given(sizes, sizes, seeds)
 def test_changing_the_value_projection_changes_the_output_but_not_the_attention_weights(impl, T, D, seed):
-    m = seeded_attention(impl, D, 1, seed)
+    m = seeded_attention(impl.MultiHeadAttention, D, 1, seed)
     x = randn(1, T, D, seed=seed + 1)
     before = m(x, x, x)
     w = impl.attention_weights(m.q_proj(x), m.k_proj(x)).detach()  # [1, T, T], from W_Q and W_K only
@@ -256,7 +256,7 @@ def test_an_output_depends_on_tokens_that_its_layers_weights_give_zero(impl):
     # layer 2 lets each position attend only to itself, so its weights are the identity and
     # "explain" output t by token t alone; layer 1 has already mixed every token into it.
     # Measured: smallest Jacobian block norm 0.20 (layer 2 alone: exact zeros off the diagonal).
-    first, second = seeded_attention(impl, 4, 2, 0), seeded_attention(impl, 4, 2, 1)
+    first, second = seeded_attention(impl.MultiHeadAttention, 4, 2, 0), seeded_attention(impl.MultiHeadAttention, 4, 2, 1)
     only_itself = torch.eye(5, dtype=torch.bool)
 
     def two_layers(x):

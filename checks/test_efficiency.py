@@ -326,7 +326,7 @@ def decode_step(impl, mha, x_t, cache: KVCache, H: int):
 @given(st.integers(1, 6), st.sampled_from([(1, 4), (2, 4), (2, 6)]), seeds)
 def test_decoding_with_cached_keys_and_values_equals_the_full_causal_forward(impl, T, HD, seed):
     H, D = HD
-    mha, x = seeded_attention(impl, D, H, seed), randn(2, T, D, seed=seed)
+    mha, x = seeded_attention(impl.MultiHeadAttention, D, H, seed), randn(2, T, D, seed=seed)
     full = mha(x, x, x, impl.causal_mask(T))
     cache = KVCache()
     steps = torch.cat([decode_step(impl, mha, x[:, t:t + 1], cache, H) for t in range(T)], dim=1)
@@ -336,7 +336,7 @@ def test_decoding_with_cached_keys_and_values_equals_the_full_causal_forward(imp
 
 def test_a_cached_step_costs_8d2_plus_4td_flops_while_recomputing_the_prefix_costs_8td2_plus_4t2d(impl):
     D, H, n = 8, 2, 12
-    mha, x = seeded_attention(impl, D, H, 0), randn(1, n, D, seed=0)
+    mha, x = seeded_attention(impl.MultiHeadAttention, D, H, 0), randn(1, n, D, seed=0)
     cache, cached, recomputed = KVCache(), [], []
     for t in range(1, n + 1):
         cached.append(count_flops(decode_step, impl, mha, x[:, t - 1:t], cache, H))

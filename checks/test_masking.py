@@ -76,14 +76,14 @@ def test_causal_output_at_t_ignores_tokens_after_t(impl, inputs, data):
     # bare attention (q = k = v = x) and multi-head attention with projections
     assert_close(impl.scaled_dot_product_attention(changed, changed, changed, mask)[:, :t + 1],
                  impl.scaled_dot_product_attention(x, x, x, mask)[:, :t + 1])
-    mha = seeded_attention(impl, D, H, seed)
+    mha = seeded_attention(impl.MultiHeadAttention, D, H, seed)
     assert_close(mha(changed, changed, changed, mask)[:, :t + 1], mha(x, x, x, mask)[:, :t + 1])
 
 
 def test_causal_output_at_t_depends_on_every_token_up_to_t_and_on_none_after(impl):
     # One fixed example: the Jacobian of the outputs with respect to the inputs, block by block.
     T, D, H = 6, 8, 2
-    mha, mask = seeded_attention(impl, D, H, seed=0), impl.causal_mask(T)
+    mha, mask = seeded_attention(impl.MultiHeadAttention, D, H, seed=0), impl.causal_mask(T)
     x = randn(T, D, seed=1)
     jac = torch.autograd.functional.jacobian(lambda z: mha(z[None], z[None], z[None], mask)[0], x)  # [T, D, T, D]
     influence = jac.abs().sum(dim=(1, 3))  # [t, s]: how much token s moves output t
@@ -94,7 +94,7 @@ def test_causal_output_at_t_depends_on_every_token_up_to_t_and_on_none_after(imp
 
 def _two_causal_layers(impl, d_model: int, n_heads: int, seed: int):
     """x -> x + MHA(x) twice, each layer causal: a stand-in for a decoder-only model."""
-    layers = [seeded_attention(impl, d_model, n_heads, seed + i) for i in range(2)]
+    layers = [seeded_attention(impl.MultiHeadAttention, d_model, n_heads, seed + i) for i in range(2)]
 
     def forward(x):
         mask = impl.causal_mask(x.size(1))
@@ -179,7 +179,7 @@ def test_masked_multi_head_attention_matches_torch_multihead_attention_with_key_
     H, D, x, _, seed = inputs
     B, T, _ = x.shape
     is_pad = data.draw(pads((B, T)), label="is_pad")
-    mha = seeded_attention(impl, D, H, seed)
+    mha = seeded_attention(impl.MultiHeadAttention, D, H, seed)
     expected, _ = torch_twin(mha, H)(x, x, x, key_padding_mask=is_pad, need_weights=False)
     assert_close(mha(x, x, x, impl.padding_mask(is_pad)), expected)
 
@@ -200,7 +200,7 @@ def test_changing_padded_tokens_changes_no_output_at_real_positions(impl, inputs
     B, T, _ = x.shape
     is_pad = data.draw(pads((B, T)), label="is_pad")
     changed = torch.where(is_pad[..., None], other, x)  # new contents at every padded position
-    mask, mha = impl.padding_mask(is_pad), seeded_attention(impl, D, H, seed)
+    mask, mha = impl.padding_mask(is_pad), seeded_attention(impl.MultiHeadAttention, D, H, seed)
     real = ~is_pad
     assert_close(mha(changed, changed, changed, mask)[real], mha(x, x, x, mask)[real])
     assert_close(impl.scaled_dot_product_attention(changed, changed, changed, mask)[real],
@@ -306,7 +306,7 @@ def test_combined_causal_and_padding_mask_equals_applying_both(impl, inputs, dat
     is_pad = data.draw(pads((B, T)), label="is_pad")
     mask = impl.causal_mask(T) & impl.padding_mask(is_pad)  # [T, T] & [B, 1, T] -> [B, T, T]
     assert mask.shape == (B, T, T), f"combined mask has shape {tuple(mask.shape)}, expected [B, T, T]"
-    mha = seeded_attention(impl, D, H, seed)
+    mha = seeded_attention(impl.MultiHeadAttention, D, H, seed)
     future = torch.ones(T, T, dtype=torch.bool).triu(1)  # PyTorch's masks: True = blocked
     expected, _ = torch_twin(mha, H)(x, x, x, attn_mask=future, key_padding_mask=is_pad, need_weights=False)
     rows = mask.any(-1)  # queries with a key left; an empty row is the contract's zero case

@@ -89,7 +89,7 @@ def test_reshaping_to_b_h_t_dk_without_the_transpose_mixes_tokens_within_a_head(
 def test_splitting_with_a_plain_view_lets_position_0_read_later_tokens_through_a_causal_mask(impl):
     # the usual bug: heads split by x.view(B, H, T, Dk), merged back the ordinary way
     B, T, H, Dk = 1, 4, 2, 3
-    mha = seeded_attention(impl, H * Dk, H, seed=0)
+    mha = seeded_attention(impl.MultiHeadAttention, H * Dk, H, seed=0)
     causal = torch.ones(T, T, dtype=torch.bool).tril()
 
     def shortcut(x):  # the module's own weights, heads split by x.view(B, H, T, Dk)
@@ -113,7 +113,7 @@ def test_one_fused_projection_then_reshape_equals_h_separate_per_head_projection
     H, query, key, value, seed = case
     D = query.size(-1)
     Dk = D // H
-    mha = seeded_attention(impl, D, H, seed)
+    mha = seeded_attention(impl.MultiHeadAttention, D, H, seed)
     heads_out = []
     for h in range(H):  # head h's own d_model x Dk projections: block h of each fused weight
         rows = slice(h * Dk, (h + 1) * Dk)
@@ -128,7 +128,7 @@ def test_one_fused_projection_then_reshape_equals_h_separate_per_head_projection
 @given(mha_inputs())
 def test_multi_head_attention_matches_torch_multihead_attention(impl, case):
     H, query, key, value, seed = case
-    mha = seeded_attention(impl, query.size(-1), H, seed)
+    mha = seeded_attention(impl.MultiHeadAttention, query.size(-1), H, seed)
     expected, _ = torch_twin(mha, H)(query, key, value, need_weights=False)
     with torch.no_grad():
         out = mha(query, key, value)
@@ -141,7 +141,7 @@ def test_masked_multi_head_attention_matches_torch_multihead_attention(impl, cas
     H, query, key, value, seed = case
     (B, T, _), S = query.shape, key.size(1)
     mask = data.draw(masks((B, T, S)), label="mask")  # True = may attend; no empty rows
-    mha = seeded_attention(impl, query.size(-1), H, seed)
+    mha = seeded_attention(impl.MultiHeadAttention, query.size(-1), H, seed)
     blocked = ~mask.repeat_interleave(H, dim=0)  # torch's bool attn_mask: [B*H, T, S], True = NOT allowed
     expected, _ = torch_twin(mha, H)(query, key, value, attn_mask=blocked, need_weights=False)
     with torch.no_grad():
@@ -153,7 +153,7 @@ def test_heads_are_independent_before_the_output_projection(impl, H, Dk, T, data
     i = data.draw(st.integers(0, H - 1), label="perturbed head")
     D = H * Dk
     x = randn(2, T, D, seed=seed + 3)
-    mha = _identity_output_projection(seeded_attention(impl, D, H, seed))
+    mha = _identity_output_projection(seeded_attention(impl.MultiHeadAttention, D, H, seed))
     perturbed = copy.deepcopy(mha)
     rows = slice(i * Dk, (i + 1) * Dk)  # head i's block of W_Q, W_K, W_V (and biases)
     with torch.no_grad():
@@ -171,7 +171,7 @@ def test_heads_are_independent_before_the_output_projection(impl, H, Dk, T, data
 def test_every_head_reads_all_d_model_input_features_not_a_slice_of_them(impl):
     B, T, H, Dk = 2, 3, 3, 2
     D = H * Dk
-    mha = _identity_output_projection(seeded_attention(impl, D, H, seed=0))
+    mha = _identity_output_projection(seeded_attention(impl.MultiHeadAttention, D, H, seed=0))
     x = randn(B, T, D, seed=1)
     with torch.no_grad():
         base = mha(x, x, x)
@@ -187,7 +187,7 @@ def test_output_is_the_sum_over_heads_of_each_head_through_its_own_block_of_w_o(
     H, query, key, value, seed = case
     D = query.size(-1)
     Dk = D // H
-    mha = seeded_attention(impl, D, H, seed)
+    mha = seeded_attention(impl.MultiHeadAttention, D, H, seed)
     with torch.no_grad():
         total = mha.out_proj.bias.clone()
         for h in range(H):  # silence every other head: zero values give zero head outputs
@@ -298,7 +298,7 @@ def test_two_heads_take_different_features_from_different_tokens_where_one_head_
     # one head mixes all features with ONE weight vector: the output is w0*token0 + w1*token1 = [w0, w1],
     # whose entries sum to 1, never to 2, whatever the query and key projections are
     for seed in range(20):
-        one = _identity_output_projection(seeded_attention(impl, 2, 1, seed))
+        one = _identity_output_projection(seeded_attention(impl.MultiHeadAttention, 2, 1, seed))
         with torch.no_grad():
             one.v_proj.weight.copy_(torch.eye(2))
             one.v_proj.bias.zero_()

@@ -247,7 +247,7 @@ def _toy_decoder(impl, V: int = 7, D: int = 4, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     emb = torch.randn(V, D, generator=g, dtype=torch.float64)
     out = torch.randn(D, V, generator=g, dtype=torch.float64)
-    attn = seeded_attention(impl, D, 2, seed)
+    attn = seeded_attention(impl.MultiHeadAttention, D, 2, seed)
     calls = [0]
 
     def logits(ids: torch.Tensor) -> torch.Tensor:            # ids [T] -> [T, V]
