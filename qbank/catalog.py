@@ -17,22 +17,8 @@ from pathlib import Path
 import yaml
 
 from qbank.bank import find_root
+from qbank.topics import DIFFICULTIES, TOPICS
 
-# Kept in sync with qbank/schema.py (tests/test_cli_commands.py checks it): importing it costs ~150 ms.
-TOPICS: dict[str, str] = {
-    "attention": "Scaled dot-product attention",
-    "masking": "Masks: causal and padding",
-    "multi-head": "Multi-head attention",
-    "encoder-decoder": "Encoder, decoder and cross-attention",
-    "normalization": "Normalisation: LayerNorm and BatchNorm",
-    "feed-forward": "Position-wise feed-forward network",
-    "positional-encoding": "Positional information",
-    "architecture": "The architecture as a whole",
-    "efficiency": "Cost, complexity and efficient variants",
-    "training": "Training and inference",
-    "llm": "Large language models in practice",
-}
-DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

@@ -34,40 +34,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from qbank.topics import DIFFICULTIES, TOPICS
+
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 CHECK_PATTERN = r"^checks/test_[a-z0-9_]+\.py::test_[A-Za-z0-9_]+$"
 SOLUTION_PATTERN = r"^solutions\.[a-z0-9_]+:[A-Za-z_][A-Za-z0-9_]*$"
 SOURCE_PATTERN = r"^\d{3}-[a-z0-9-]+$"
 
-# topic id -> title, in the order the site and the quiz list them.
-TOPICS: dict[str, str] = {
-    "attention": "Scaled dot-product attention",
-    "masking": "Masks: causal and padding",
-    "multi-head": "Multi-head attention",
-    "encoder-decoder": "Encoder, decoder and cross-attention",
-    "normalization": "Normalisation: LayerNorm and BatchNorm",
-    "feed-forward": "Position-wise feed-forward network",
-    "positional-encoding": "Positional information",
-    "architecture": "The architecture as a whole",
-    "efficiency": "Cost, complexity and efficient variants",
-    "training": "Training and inference",
-    "llm": "Large language models in practice",
-}
-Topic = Literal[
-    "attention",
-    "masking",
-    "multi-head",
-    "encoder-decoder",
-    "normalization",
-    "feed-forward",
-    "positional-encoding",
-    "architecture",
-    "efficiency",
-    "training",
-    "llm",
-]
-Difficulty = Literal["easy", "medium", "hard"]
-DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
+Topic = Literal[tuple(TOPICS)]  # type: ignore[valid-type]  # the ids of qbank/topics.py
+Difficulty = Literal[DIFFICULTIES]  # type: ignore[valid-type]
 
 
 class _Strict(BaseModel):

@@ -7,6 +7,8 @@ import sqlite3
 import textwrap
 from pathlib import Path
 
+import pytest
+
 QUESTIONS = {
     ("attention", "alpha-easy"): dict(difficulty="easy", tags="[softmax, shapes]",
                                       question="What does attention compute for $T$ queries?",
@@ -92,3 +94,16 @@ def cards(db: Path) -> dict[str, tuple[str, str]]:
         return {q: (c, d) for q, c, d in conn.execute("SELECT question_id, card, due FROM cards")}
     finally:
         conn.close()
+
+
+@pytest.fixture
+def bank(tmp_path, monkeypatch):
+    root = make_bank(tmp_path / "bank")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("QBANK_DB", str(tmp_path / "progress.sqlite3"))
+    return root
+
+
+@pytest.fixture
+def db(bank, tmp_path):
+    return tmp_path / "progress.sqlite3"

@@ -13,22 +13,11 @@ from qbank.catalog import load_catalog
 from qbank.cli import app
 from qbank.quiz import FilterError, Filters, next_due, order, parse_rating, select, shuffle
 from qbank.store import Store
-from tests.cli_bank import cards, ids_in_curriculum_order, make_bank, reviews
+from tests.cli_bank import bank, db  # noqa: F401 - fixtures shared by the CLI tests
+from tests.cli_bank import cards, ids_in_curriculum_order, reviews
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
-
-@pytest.fixture
-def bank(tmp_path, monkeypatch):
-    root = make_bank(tmp_path / "bank")
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("QBANK_DB", str(tmp_path / "progress.sqlite3"))
-    return root
-
-
-@pytest.fixture
-def db(bank, tmp_path):
-    return tmp_path / "progress.sqlite3"
 
 
 def quiz(*args, input=""):
