@@ -1,5 +1,7 @@
-"""The implementation's attention modules with seeded float64 weights, and PyTorch's own
-nn.MultiheadAttention carrying the same weights: the oracle most attention checks use."""
+"""Building blocks several check files share: the implementation's attention modules with
+seeded float64 weights, PyTorch's own nn.MultiheadAttention carrying the same weights (the
+oracle most attention checks use), and a reference RNN (checked against nn.RNN in
+checks/test_efficiency.py)."""
 
 import math
 
@@ -35,3 +37,13 @@ def torch_twin(mha: nn.Module, n_heads: int) -> nn.MultiheadAttention:
     training mode (dropout 0): in eval mode its fast path returns zeros at padded queries."""
     D = mha.q_proj.weight.size(1)
     return copy_attention_weights(mha, nn.MultiheadAttention(D, n_heads, batch_first=True, dtype=torch.float64))
+
+
+def rnn_forward(x, w_x, w_h):
+    """Elman RNN h_t = tanh(x_t W_x + h_{t-1} W_h), h_{-1} = 0. x: [B, n, D] -> [B, n, D].
+    Step t needs h_{t-1}: n steps, one after the other."""
+    h, states = torch.zeros(x.size(0), w_h.size(0), dtype=x.dtype), []
+    for t in range(x.size(1)):
+        h = torch.tanh(x[:, t] @ w_x + h @ w_h)
+        states.append(h)
+    return torch.stack(states, dim=1)

@@ -7,7 +7,7 @@ device (shapes only, no memory, no init cost) and compare the implementation's p
 PyTorch's own nn.Transformer. Behavioural checks use impl.EncoderLayer with every weight
 set by name from seeded generators, in float64. Embedding, softmax and tying claims are
 facts of PyTorch and mathematics and take no `impl`; the recurrent network the Transformer
-replaced is written here as a small reference function (`rnn_states`). Statistical checks
+replaced is the reference `rnn_forward` of checks/modules.py. Statistical checks
 state their measured value and the margin next to the assertion.
 """
 
@@ -23,6 +23,7 @@ from hypothesis.extra.numpy import arrays
 from torch import nn
 from torch.testing import assert_close
 
+from checks.modules import rnn_forward
 from checks.strategies import randn, sizes, tensors
 
 F64 = torch.float64
@@ -60,17 +61,6 @@ def _last_row_norms(f, x: torch.Tensor) -> torch.Tensor:
     """[T] vector: entry s is the norm of ∂f(x) / ∂x[s], for f mapping x [T, D] to one [D] state."""
     J = torch.autograd.functional.jacobian(f, x)  # [D, T, D]
     return J.pow(2).sum(dim=(0, 2)).sqrt()
-
-
-def rnn_states(x: torch.Tensor, W_h: torch.Tensor, W_x: torch.Tensor) -> torch.Tensor:
-    """Reference Elman RNN, the encoder of a pre-Transformer seq2seq model:
-    h_t = tanh(h_{t-1} W_h + x_t W_x), h_{-1} = 0.  x: [T, D] -> states [T, D].
-    Each state needs the previous one, so the T steps run one after another."""
-    h, states = torch.zeros(W_h.size(0), dtype=x.dtype), []
-    for x_t in x:
-        h = torch.tanh(h @ W_h + x_t @ W_x)
-        states.append(h)
-    return torch.stack(states)
 
 
 # ------------------------------------------------------------ sizes of the whole model
@@ -258,7 +248,7 @@ def test_an_rnns_gradient_to_a_distant_input_vanishes_while_one_attention_layer_
     W_h = torch.linalg.qr(randn(D, D, seed=0))[0] * 0.9  # recurrent matrix with every singular value 0.9
     W_x = randn(D, D, seed=1) / math.sqrt(D)
     x = randn(T, D, seed=2)
-    rnn = _last_row_norms(lambda x: rnn_states(x, W_h, W_x)[-1], x)  # ‖∂h_{T-1}/∂x_s‖ for each s
+    rnn = _last_row_norms(lambda x: rnn_forward(x[None], W_x, W_h)[0, -1], x)  # ‖∂h_{T-1}/∂x_s‖ for each s
     # the last state reaches x_s only through T-1-s steps, each multiplying by W_h (norm 0.9) and tanh' <= 1
     assert rnn[0] < 1e-2 * rnn[-1], f"{rnn[0]:.1e} vs {rnn[-1]:.1e}"  # measured 2.4e-6 vs 1.76
     layer = _layer(impl, D, 2, 16, seed=3)

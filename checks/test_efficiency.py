@@ -24,7 +24,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
-from checks.modules import seeded_attention
+from checks.modules import rnn_forward, seeded_attention
 from checks.strategies import randn, seeds, sizes
 
 
@@ -190,16 +190,6 @@ def test_the_attention_core_outweighs_the_dense_flops_only_beyond_n_equal_6d(imp
         dense = count_flops(impl.EncoderLayer(D, 1, 4 * D).double(), x) - core  # 24nD²
         assert core * 6 * D == dense * n  # ratio core/dense = n / 6D exactly
         assert (core > dense) == (n > 6 * D), f"n={n}"
-
-
-def rnn_forward(x, w_x, w_h):
-    """Elman RNN h_t = tanh(x_t W_x + h_{t-1} W_h), h_{-1} = 0. x: [B, n, D] -> [B, n, D].
-    Step t needs h_{t-1}: n steps, one after the other."""
-    h, states = torch.zeros(x.size(0), w_h.size(0), dtype=x.dtype), []
-    for t in range(x.size(1)):
-        h = torch.tanh(x[:, t] @ w_x + h @ w_h)
-        states.append(h)
-    return torch.stack(states, dim=1)
 
 
 def test_rnn_matches_torch_rnn():

@@ -22,7 +22,6 @@ not depend on the learner's code, so it does not grade it.
 from __future__ import annotations
 
 import ast
-import json
 import os
 import re
 import subprocess
@@ -34,8 +33,14 @@ from pathlib import Path
 from qbank.catalog import Catalog, Entry
 from qbank.contract import COMPONENTS, NAMES
 from qbank.errors import QbankError
+from qbank.verification import Verdict, load_verification
 
 WORDS = {"passed": "holds", "failed": "fails", "skipped": "skipped", "not run": "not run"}
+
+
+def word(verdict: Verdict) -> str:
+    """The verdict as a claim's status reads: holds, fails, skipped, not run."""
+    return WORDS[verdict.outcome]
 
 
 class GradeError(QbankError):
@@ -44,19 +49,6 @@ class GradeError(QbankError):
 
 class LearnerFileError(GradeError):
     """The learner's file does not import (message: 'file:line: Error: what')."""
-
-
-@dataclass(frozen=True)
-class Verdict:
-    outcome: str  # passed, failed, skipped, not run
-    message: str = ""
-    example: str = ""  # Hypothesis's smallest failing input
-    where: str = ""  # file:line the failing exception was raised at
-    duration: float = 0.0
-
-    @property
-    def word(self) -> str:
-        return WORDS[self.outcome]
 
 
 @dataclass(frozen=True)
@@ -224,10 +216,8 @@ def run_checks(root: Path, nodes: list[str], impl: str | None = None, profile: s
         if proc.returncode not in (0, 1) or not report.is_file():
             tail = "\n".join(output.strip().splitlines()[-15:])
             raise GradeError(f"pytest could not run the checks (exit code {proc.returncode}):\n{tail}")
-        data = json.loads(report.read_text(encoding="utf-8"))["checks"]
-    verdicts = {node: Verdict(e["outcome"], e.get("message", ""), e.get("example", ""), e.get("where", ""),
-                              e.get("duration", 0.0)) if (e := data.get(node)) else Verdict("not run")
-                for node in nodes}
+        report_read = load_verification(report)
+    verdicts = {node: report_read.verdict(node) for node in nodes}
     return Run(verdicts, proc.returncode, output)
 
 
@@ -252,7 +242,7 @@ def verify(catalog: Catalog, entries: list[Entry], impl: str | None = None) -> R
     # another implementation may fail many checks: skip Hypothesis's slow explain phase then
     run = run_checks(catalog.root, [n for n in nodes if n in existing], impl, profile="grade" if impl else None)
     for node in missing:
-        run.verdicts[node] = Verdict("not run", "this check does not exist (run `qbank validate`)")
+        run.verdicts[node] = Verdict("not run", message="this check does not exist (run `qbank validate`)")
     run.claims = claim_verdicts(entries, run.verdicts)
     return run
 

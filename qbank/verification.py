@@ -27,6 +27,8 @@ class Verdict:
     outcome: str  # one of OUTCOMES
     duration: float | None = None  # seconds, summed over parametrized cases
     message: str = ""  # why it failed or was skipped
+    example: str = ""  # for a failure: Hypothesis's smallest failing input
+    where: str = ""  # for a failure: file:line the exception was raised at
 
 
 NOT_RUN = Verdict("not run")
@@ -62,7 +64,8 @@ def load_verification(path: Path) -> Verification:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         checks = {
-            node: Verdict(entry["outcome"], entry.get("duration"), entry.get("message") or "")
+            node: Verdict(entry["outcome"], entry.get("duration"), entry.get("message") or "",
+                          entry.get("example") or "", entry.get("where") or "")
             for node, entry in data["checks"].items()
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from qbank.catalog import Claim, Entry
 from qbank.cli import app
-from qbank.grading import (LearnerFileError, Verdict, check_functions, claim_verdicts, component_checks,
+from qbank.grading import (LearnerFileError, Verdict, word, check_functions, claim_verdicts, component_checks,
                            components_of, explain)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,16 +87,16 @@ def test_the_component_of_a_file_is_read_from_its_definitions_without_importing_
 def test_verdicts_map_back_to_claims_and_errata():
     entry = Entry("q", "attention", "easy", ("t",), "Q?", "S", "D",
                   (Claim("It holds.", check="checks/test_a.py::test_a"), Claim("Opinion.", unprovable="taste")))
-    verdicts = {"checks/test_a.py::test_a": Verdict("failed", "AssertionError: no")}
+    verdicts = {"checks/test_a.py::test_a": Verdict("failed", message="AssertionError: no")}
     [c] = claim_verdicts([entry], verdicts)
-    assert (c.question, c.claim, c.verdict.word) == ("q", "It holds.", "fails")
+    assert (c.question, c.claim, word(c.verdict)) == ("q", "It holds.", "fails")
 
 
 def test_failure_messages_are_put_in_words():
-    assert "not implemented yet" in explain(Verdict("failed", "NotImplementedError", where="x.py:3"))
-    skipped = Verdict("skipped", "mine.py does not provide 'causal_mask' (contract component 'masking')")
+    assert "not implemented yet" in explain(Verdict("failed", message="NotImplementedError", where="x.py:3"))
+    skipped = Verdict("skipped", message="mine.py does not provide 'causal_mask' (contract component 'masking')")
     assert explain(skipped) == "needs causal_mask (component masking), which this implementation does not define"
-    noisy = Verdict("failed", "AssertionError: a fully masked row produced NaN\nassert not tensor(True)\n"
+    noisy = Verdict("failed", message="AssertionError: a fully masked row produced NaN\nassert not tensor(True)\n"
                               " +  where tensor(True) = <built-in method any>()")
     assert explain(noisy) == "AssertionError: a fully masked row produced NaN"
 
