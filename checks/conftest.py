@@ -3,7 +3,7 @@ and the verification report.
 
 - `impl`: the implementation under test. `pytest checks` grades `solutions/`;
   `pytest checks --impl FILE_OR_MODULE` grades any other (a learner's file or package,
-  `qbank.torch_adapter`, ...). `impl.NAME` returns the contract name NAME, and skips the
+  `qbank.adapters.pytorch`, ...). `impl.NAME` returns the contract name NAME, and skips the
   check, naming NAME, when the implementation does not provide it.
 - Hypothesis profiles: `fast` (default), `thorough` and `grade` (`fast` without the
   explain phase, for `qbank grade` and `qbank verify --impl`), picked with
@@ -30,7 +30,7 @@ import torch
 from hypothesis import HealthCheck, Phase, settings
 
 from qbank.contract import NAMES
-from qbank.impl import ImplementationError, load_implementation
+from qbank.grading.impl import ImplementationError, load_implementation
 
 DEFAULT_IMPL = "solutions"
 
@@ -82,7 +82,7 @@ class Implementation:
         if name.startswith("_"):
             raise AttributeError(name)
         if name not in NAMES:
-            raise AttributeError(f"{name!r} is not part of the implementation contract (qbank/contract.py)")
+            raise AttributeError(f"{name!r} is not part of the implementation contract (qbank/contract/__init__.py)")
         try:
             return getattr(self._module, name)
         except AttributeError:

@@ -5,7 +5,7 @@ Oracles:
   and in closed form: frequencies w_i = 10000^(-2i/D) and the rotation R_k they imply;
 - PyTorch's own modules: `nn.Embedding` (learned positions), `nn.TransformerEncoderLayer`;
 - for claims about attention itself, the implementation's own MultiHeadAttention and
-  scaled_dot_product_attention (qbank.torch_adapter provides both, so those checks grade
+  scaled_dot_product_attention (qbank.adapters.pytorch provides both, so those checks grade
   PyTorch too; it has no sinusoidal table, so the checks that need one are skipped there).
 
 The all-sine formula of 001 (every dimension a sine, i read as the dimension index), RoPE
@@ -45,7 +45,7 @@ def _by_hand(T: int, D: int) -> torch.Tensor:
 
 def _closed_form(T: int, D: int) -> torch.Tensor:
     """The same table, vectorised: for the checks about attention and embeddings, which must
-    also run where the implementation has no table of its own (qbank.torch_adapter)."""
+    also run where the implementation has no table of its own (qbank.adapters.pytorch)."""
     angles = torch.arange(T, dtype=torch.float64)[:, None] * _frequencies(D)  # [T, D/2]
     return torch.stack([angles.sin(), angles.cos()], dim=-1).flatten(-2)  # interleave sin, cos
 

@@ -1,12 +1,12 @@
 """MkDocs hook: the bank's pages, generated at build time from `questions/`.
 
-All the content comes from the pure functions in `qbank.render`; this file only wires them
+All the content comes from the pure functions in `qbank.site.render`; this file only wires them
 into MkDocs (nothing it generates is ever written into the repository):
 
 - on_config: read the bank and the verification report once; set the navigation; point
   pymdownx.snippets at the repository root (absolute, so any working directory works).
 - on_files: add every generated page (`File.generated`), the contract's starter files, and
-  the figures, which a second process draws from `solutions/` meanwhile (`qbank.figures`),
+  the figures, which a second process draws from `solutions/` meanwhile (`qbank.site.figures`),
   cached under `build/.cache/figures/` by a hash of their inputs.
 - on_page_markdown: expand `<!-- qbank:NAME -->` shortcodes in the hand-written pages.
 - on_env: wait for the figures (before MkDocs copies the static files).
@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # this checkout's qbank, even if the venv has another one installed
     sys.path.insert(0, str(ROOT))
 
-from qbank import render  # noqa: E402
-from qbank.bank import load_bank  # noqa: E402
-from qbank.figures import FIGURES  # noqa: E402
+from qbank.site import render  # noqa: E402
+from qbank.bank.loader import load_bank  # noqa: E402
+from qbank.site.figures import FIGURES  # noqa: E402
 log = logging.getLogger("mkdocs.hooks.qbank")  # under "mkdocs": a warning fails a --strict build
 
 _state: dict = {}
@@ -85,7 +85,7 @@ def on_env(env, config, files):
 
 def _figure_key() -> str:
     h = hashlib.sha256()
-    for path in [ROOT / "qbank" / "figures.py", *sorted((ROOT / "solutions").glob("*.py"))]:
+    for path in [ROOT / "qbank" / "site" / "figures.py", *sorted((ROOT / "solutions").glob("*.py"))]:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for dist in ("torch", "matplotlib"):
         try:
@@ -103,7 +103,7 @@ def _start_figures() -> Path:
         return folder
     cache.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="drawing-", dir=cache))
-    proc = subprocess.Popen([sys.executable, "-m", "qbank.figures", str(tmp)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "qbank.site.figures", str(tmp)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _state["figures"] = (proc, tmp, folder)
     return folder
@@ -117,7 +117,7 @@ def _finish_figures() -> None:
     _, err = proc.communicate()
     if proc.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise PluginError(f"drawing the figures failed (python -m qbank.figures, exit {proc.returncode}):\n"
+        raise PluginError(f"drawing the figures failed (python -m qbank.site.figures, exit {proc.returncode}):\n"
                           + "\n".join(err.strip().splitlines()[-15:]))
     if folder.exists():  # drawn by a concurrent build meanwhile: identical inputs, identical files
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,6 +1,6 @@
 """The bank's reference implementations, one component per module.
 
-Every name of the implementation contract (`qbank/contract.py`) is reachable from this
+Every name of the implementation contract (`qbank/contract/__init__.py`) is reachable from this
 package (`solutions.scaled_dot_product_attention`), so `pytest checks` can grade it like
 any other implementation; each is imported from its own module on first use.
 """

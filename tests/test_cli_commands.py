@@ -8,10 +8,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from qbank import srs
-from qbank.cli import app
+from qbank.progress import srs
+from qbank.cli.main import app
 from qbank.contract import COMPONENTS
-from qbank.store import Store
+from qbank.progress.store import Store
 from tests.cli_bank import bank, db  # noqa: F401 - fixtures shared by the CLI tests
 
 
@@ -131,7 +131,7 @@ def anki_notes(path):
 def test_export_anki_writes_one_note_per_question_with_stable_ids(bank, tmp_path):
     import genanki
 
-    from qbank.anki import MODEL_ID, note_guid
+    from qbank.cli.anki import MODEL_ID, note_guid
 
     first = tmp_path / "deck.apkg"
     result = run("export", "anki", str(first))
@@ -163,11 +163,11 @@ def test_export_anki_needs_an_apkg_name(bank, tmp_path):
 
 
 def test_no_bank_is_a_clear_error(tmp_path, monkeypatch):
-    import qbank.bank
+    import qbank.bank.loader
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("QBANK_ROOT", raising=False)
-    monkeypatch.setattr(qbank.bank, "PACKAGE_DIR", tmp_path / "pkg" / "qbank")
+    monkeypatch.setattr(qbank.bank.loader, "PACKAGE_DIR", tmp_path / "pkg" / "qbank")
     result = run("list")
     assert result.exit_code == 2 and "no question bank" in result.stderr and "Traceback" not in result.output
 
@@ -181,9 +181,9 @@ def test_a_broken_question_file_is_skipped_with_a_warning(bank):
 
 
 def test_the_fast_catalog_agrees_with_the_schema():
-    """qbank.catalog reads the bank without pydantic; it must see what qbank.bank sees."""
-    from qbank import catalog
-    from qbank.bank import find_root, load_bank
+    """qbank.bank.catalog reads the bank without pydantic; it must see what qbank.bank.loader sees."""
+    from qbank.bank import catalog
+    from qbank.bank.loader import find_root, load_bank
 
     root = find_root(Path(__file__).resolve().parent)
     fast = {e.id: e for e in catalog.load_catalog(root).entries}

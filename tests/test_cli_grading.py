@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qbank.catalog import Claim, Entry
-from qbank.cli import app
-from qbank.grading import (LearnerFileError, Verdict, word, check_functions, claim_verdicts, component_checks,
+from qbank.bank.catalog import Claim, Entry
+from qbank.cli.main import app
+from qbank.grading.grade import (LearnerFileError, Verdict, word, check_functions, claim_verdicts, component_checks,
                            components_of, explain)
 
 ROOT = Path(__file__).resolve().parents[1]

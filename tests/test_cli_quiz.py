@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from typer.testing import CliRunner
 
-from qbank import srs
-from qbank.catalog import load_catalog
-from qbank.cli import app
-from qbank.quiz import FilterError, Filters, next_due, order, parse_rating, select, shuffle
-from qbank.store import Store
+from qbank.progress import srs
+from qbank.bank.catalog import load_catalog
+from qbank.cli.main import app
+from qbank.cli.quiz import FilterError, Filters, next_due, order, parse_rating, select, shuffle
+from qbank.progress.store import Store
 from tests.cli_bank import bank, db  # noqa: F401 - fixtures shared by the CLI tests
 from tests.cli_bank import cards, ids_in_curriculum_order, reviews
 

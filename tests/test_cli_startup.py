@@ -31,9 +31,9 @@ def test_no_torch_is_imported(tmp_path, args):
     assert len(modules) > 50, "importtime output not parsed"
     heavy = sorted(m for m in modules if m.split(".")[0] in ("torch", "numpy", "hypothesis", "pytest"))
     assert heavy == [], heavy
-    # nor pydantic (~100 ms): not for the schema (qbank.catalog reads the bank without it),
-    # nor for typer's parameter conversion (qbank.fast_params)
-    assert sorted(m for m in modules if m.startswith(("pydantic", "qbank.schema"))) == []
+    # nor pydantic (~100 ms): not for the schema (qbank.bank.catalog reads the bank without it),
+    # nor for typer's parameter conversion (qbank.cli.fast_params)
+    assert sorted(m for m in modules if m.startswith(("pydantic", "qbank.bank.schema"))) == []
 
 
 def test_plain_parameters_convert_like_typer_without_pydantic():
@@ -42,7 +42,7 @@ def test_plain_parameters_convert_like_typer_without_pydantic():
     import typer._adapters
     from typer.models import OptionInfo
 
-    from qbank.fast_params import convert, install, plain
+    from qbank.cli.fast_params import convert, install, plain
 
     assert install()  # the typer internals it relies on are there
     cases = [(str, {}, "abc"), (int, {"min": 1}, "20"), (bool, {}, "true"), (bool, {}, "0"),
@@ -64,7 +64,7 @@ def test_plain_parameters_convert_like_typer_without_pydantic():
 def test_bad_parameter_values_are_usage_errors(tmp_path, monkeypatch, args, message):
     from typer.testing import CliRunner
 
-    from qbank.cli import app
+    from qbank.cli.main import app
 
     monkeypatch.chdir(make_bank(tmp_path))
     result = CliRunner().invoke(app, args)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from qbank import srs
-from qbank.store import QBANK_APP_ID, SCHEMA_VERSION, Store, StoreError, card_id, create_v1, default_path
+from qbank.progress import srs
+from qbank.progress.store import QBANK_APP_ID, SCHEMA_VERSION, Store, StoreError, card_id, create_v1, default_path
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 1, 5, 9, 30, tzinfo=timezone.utc)
@@ -75,7 +75,7 @@ def test_card_ids_are_stable_and_distinct():
 
 def test_a_review_survives_the_process_being_killed_right_after(tmp_path):
     db = tmp_path / "p.sqlite3"
-    code = ("import os, signal, sys; from qbank.store import Store; from qbank import srs; "
+    code = ("import os, signal, sys; from qbank.progress.store import Store; from qbank.progress import srs; "
             "store = Store.open(sys.argv[1]); srs.review(store, 'alpha', 4); "
             "os.kill(os.getpid(), signal.SIGKILL)")
     proc = subprocess.run([sys.executable, "-c", code, str(db)], cwd=ROOT)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qbank.terminal import inline, map_math, markdown_for_terminal, plain, tex_to_unicode
+from qbank.cli.terminal import inline, map_math, markdown_for_terminal, plain, tex_to_unicode
 
 
 @pytest.mark.parametrize("tex, text", [

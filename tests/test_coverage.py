@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from qbank.bank import load_bank
-from qbank.validate import seed_index
+from qbank.bank.loader import load_bank
+from qbank.bank.validate import seed_index
 
 ROOT = Path(__file__).resolve().parents[1]
 

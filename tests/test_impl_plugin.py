@@ -1,6 +1,6 @@
 """The `--impl` plug-in: the same checks grade any implementation.
 
-PyTorch's own modules (qbank.torch_adapter) must pass every check: a check that rejects
+PyTorch's own modules (qbank.adapters.pytorch) must pass every check: a check that rejects
 them is a wrong check. Deliberately broken implementations must fail exactly the checks
 their bug falsifies, with a readable message, and a file that does not import must be
 reported as file:line without a traceback.
@@ -32,12 +32,12 @@ def outcomes(checks: dict, outcome: str) -> set[str]:
 
 
 def test_pytorch_own_implementation_passes_every_check(tmp_path):
-    proc, checks = run_checks("qbank.torch_adapter", tmp_path=tmp_path)
+    proc, checks = run_checks("qbank.adapters.pytorch", tmp_path=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert not outcomes(checks, "failed")
     assert len(outcomes(checks, "passed")) >= 20, "the adapter should exercise most checks"
     # the adapter leaves out only what PyTorch has no public module for, and only those skip
-    import qbank.torch_adapter as adapter
+    import qbank.adapters.pytorch as adapter
     from qbank.contract import NAMES
 
     absent = [name for name in NAMES if not hasattr(adapter, name)]

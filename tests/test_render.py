@@ -1,4 +1,4 @@
-"""The site's pure render functions (qbank.render): what a page says about verification,
+"""The site's pure render functions (qbank.site.render): what a page says about verification,
 how answers are revealed, how code is embedded, and that every generated link resolves.
 No MkDocs and no browser here: tests/test_site.py builds and drives the real site."""
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from qbank import render
-from qbank.schema import TOPICS, Question
-from qbank.validate import seed_index
-from qbank.verification import ReportError, Verdict, Verification, load_verification
+from qbank.site import render
+from qbank.bank.schema import TOPICS, Question
+from qbank.bank.validate import seed_index
+from qbank.grading.verification import ReportError, Verdict, Verification, load_verification
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from qbank.bank import load_bank
-from qbank.schema import Question
-from qbank.validate import collect_checks
+from qbank.bank.loader import load_bank
+from qbank.bank.schema import Question
+from qbank.bank.validate import collect_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 FAIL_MESSAGE = "AssertionError: deliberately failed by tests/test_site.py"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from qbank.bank import load_bank
-from qbank.validate import lint_markdown, validate
+from qbank.bank.loader import load_bank
+from qbank.bank.validate import lint_markdown, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -168,7 +168,7 @@ def test_a_solution_that_does_not_import_is_reported(bank, monkeypatch):
 def test_an_unknown_seed_item_is_reported(bank):
     write(bank, "softmax-rows.yaml", GOOD.format(id="softmax-rows").replace("[001-how-3]", "[001-how-3, 001-99]"))
     assert problems(bank) == ["questions/attention/softmax-rows.yaml:6: sources.1: unknown seed item '001-99' "
-                              "(the valid ids are in qbank/seed_index.yaml)"]
+                              "(the valid ids are in qbank/bank/seed_index.yaml)"]
 
 
 def test_a_yaml_tag_cannot_construct_objects(bank):

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:  # imported where used: pydantic costs ~150 ms that find_root's callers need not pay
-    from qbank.schema import Question
+    from qbank.bank.schema import Question
 
 Loc = tuple[str | int, ...]
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the qbank package; the bank sits beside it
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -170,7 +170,7 @@ def _walk(node: yaml.Node, loc: Loc, src: Source, problems: list[Problem]) -> li
 def _validate(src: Source) -> tuple[Question | None, list[Problem]]:
     from pydantic import ValidationError
 
-    from qbank.schema import Question
+    from qbank.bank.schema import Question
 
     try:
         return Question.model_validate(src.data), []

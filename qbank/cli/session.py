@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from qbank import srs, terminal
-from qbank.catalog import TOPICS
-from qbank.quiz import Slot, parse_rating
-from qbank.store import Store, utc
+from qbank.progress import srs
+from qbank.cli import terminal
+from qbank.bank.catalog import TOPICS
+from qbank.cli.quiz import Slot, parse_rating
+from qbank.progress.store import Store, utc
 
 LEARN_AHEAD = timedelta(minutes=20)  # Anki's default learn-ahead limit
 CHOICES = ("[bold]d[/] detail · [bold]1[/] again · [bold]2[/] hard · [bold]3[/] good · [bold]4[/] easy · "

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, NoReturn, Optional
 
 import typer
 
-from qbank import fast_params
+from qbank.cli import fast_params
 
 if TYPE_CHECKING:
-    from qbank.catalog import Catalog, Entry
-    from qbank.quiz import Filters
-    from qbank.store import Store
+    from qbank.bank.catalog import Catalog, Entry
+    from qbank.cli.quiz import Filters
+    from qbank.progress.store import Store
 
 fast_params.install()  # plain values converted without importing pydantic (~100 ms)
 
@@ -61,7 +61,7 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
 @contextmanager
 def _errors():
     """Turn the package's expected errors into `fail`."""
-    from qbank.bank import BankNotFound
+    from qbank.bank.loader import BankNotFound
     from qbank.errors import QbankError
 
     try:
@@ -87,7 +87,7 @@ def _console():
 
 
 def _catalog() -> Catalog:
-    from qbank.catalog import load_catalog
+    from qbank.bank.catalog import load_catalog
 
     with _errors():
         catalog = load_catalog()
@@ -97,7 +97,7 @@ def _catalog() -> Catalog:
 
 
 def _filters(catalog: Catalog, topic, difficulty, tag) -> Filters:
-    from qbank.quiz import Filters
+    from qbank.cli.quiz import Filters
 
     filters = Filters(tuple(topic or ()), tuple(difficulty or ()), tuple(tag or ()))
     with _errors():
@@ -106,20 +106,20 @@ def _filters(catalog: Catalog, topic, difficulty, tag) -> Filters:
 
 
 def _selected(topic, difficulty, tag) -> tuple[Catalog, list[Entry]]:
-    from qbank.quiz import select
+    from qbank.cli.quiz import select
 
     catalog = _catalog()
     return catalog, select(catalog.entries, _filters(catalog, topic, difficulty, tag))
 
 
 def _db_path(db: Optional[Path]) -> Path:
-    from qbank.store import default_path
+    from qbank.progress.store import default_path
 
     return db if db is not None else default_path()
 
 
 def _open_store(db: Optional[Path], create: bool) -> Store:
-    from qbank.store import Store
+    from qbank.progress.store import Store
 
     with _errors():
         return Store.open(_db_path(db), create=create)
@@ -160,8 +160,9 @@ def quiz(
     """
     import random as random_module
 
-    from qbank import quiz as q
-    from qbank import session, srs
+    from qbank.cli import quiz as q
+    from qbank.cli import session
+    from qbank.progress import srs
 
     _, entries = _selected(topic, difficulty, tag)
     store = _open_store(db, create=True)
@@ -189,8 +190,8 @@ def quiz(
 
 
 def _nothing_due(console, entries, due, now) -> None:
-    from qbank import quiz as q
-    from qbank import srs
+    from qbank.cli import quiz as q
+    from qbank.progress import srs
 
     if not entries:
         console.print("No question matches these filters.")
@@ -206,8 +207,8 @@ def _session_summary(console, summary, store, entries) -> None:
 
     from rich.markup import escape
 
-    from qbank import quiz as q
-    from qbank import srs
+    from qbank.cli import quiz as q
+    from qbank.progress import srs
 
     if summary.reviews:
         counts = Counter(srs.RATINGS[r] for _, r in summary.ratings)
@@ -231,7 +232,7 @@ def _session_summary(console, summary, store, entries) -> None:
 @app.command()
 def stats(db: Optional[Path] = DbOpt) -> None:
     """Your progress: reviews done, questions due today, retention, and progress per topic."""
-    from qbank.views import progress_table
+    from qbank.cli.views import progress_table
 
     catalog = _catalog()
     store = _open_store(db, create=False)
@@ -251,7 +252,7 @@ def list_(
     db: Optional[Path] = DbOpt,
 ) -> None:
     """List the questions (with the same filters as quiz) and when each is due."""
-    from qbank.views import question_table
+    from qbank.cli.views import question_table
 
     _, entries = _selected(topic, difficulty, tag)
     store = _open_store(db, create=False)
@@ -265,7 +266,7 @@ def show(
     db: Optional[Path] = DbOpt,
 ) -> None:
     """Show one question in full: the question, both answers, its claims and errata."""
-    from qbank.views import show_entry
+    from qbank.cli.views import show_entry
 
     catalog = _catalog()
     entry = _entry(catalog, question_id)
@@ -290,8 +291,8 @@ def verify(
     """
     from rich.markup import escape
 
-    from qbank.grading import verify as run_verify
-    from qbank.views import claim_report
+    from qbank.grading.grade import verify as run_verify
+    from qbank.cli.views import claim_report
 
     catalog = _catalog()
     filters = _filters(catalog, topic, None, None)
@@ -361,9 +362,9 @@ def grade(
     from rich.markup import escape
 
     from qbank.contract import COMPONENTS
-    from qbank.grading import components_of
-    from qbank.grading import grade as run_grade
-    from qbank.views import claim_report
+    from qbank.grading.grade import components_of
+    from qbank.grading.grade import grade as run_grade
+    from qbank.cli.views import claim_report
 
     catalog = _catalog()
     path = file.resolve()
@@ -408,7 +409,7 @@ def export_anki(
 ) -> None:
     """Write the bank as an Anki deck. Re-importing a newer export updates the notes
     (stable ids) instead of duplicating them; Anki schedules the cards itself."""
-    from qbank.anki import export
+    from qbank.cli.anki import export
 
     if file.suffix != ".apkg":
         fail(f"{file}: an Anki deck file must end in .apkg")
@@ -428,9 +429,9 @@ def validate(
     coverage: bool = typer.Option(False, "--coverage", help="List the seed items no question cites yet."),
 ) -> None:
     """Validate the bank of the project in the current directory: schema and every link."""
-    from qbank.bank import BankNotFound
-    from qbank.validate import seed_index
-    from qbank.validate import validate as run
+    from qbank.bank.loader import BankNotFound
+    from qbank.bank.validate import seed_index
+    from qbank.bank.validate import validate as run
 
     try:
         report = run(import_solutions=not no_import)

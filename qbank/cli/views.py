@@ -6,12 +6,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qbank import srs, terminal
-from qbank.catalog import TOPICS, Catalog, Entry
-from qbank.store import Store, utc
+from qbank.progress import srs
+from qbank.cli import terminal
+from qbank.bank.catalog import TOPICS, Catalog, Entry
+from qbank.progress.store import Store, utc
 
 if TYPE_CHECKING:
-    from qbank.grading import Run
+    from qbank.grading.grade import Run
 
 MARKS = {"passed": "[green]✓ holds[/]", "failed": "[bold red]✗ fails[/]", "skipped": "[yellow]- skipped[/]",
          "not run": "[yellow]? not run[/]"}
@@ -33,7 +34,7 @@ def progress_table(console, catalog: Catalog, store: Store) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from qbank.stats import compute
+    from qbank.progress.stats import compute
 
     now = srs.now()
     cards, reviews = store.cards(), store.reviews()
@@ -127,7 +128,7 @@ def claim_report(console, run: Run, entries: list[Entry] | None = None, learner:
     from rich.table import Table
     from rich.text import Text
 
-    from qbank.grading import explain
+    from qbank.grading.grade import explain
 
     by_question: dict[str, list] = {}
     for c in run.claims:

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qbank.schema import Question
+from qbank.bank.schema import Question
 
 
 @dataclass(frozen=True)
@@ -337,14 +337,14 @@ def svg(figure: Figure) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m qbank.figures OUTDIR`: write every figure to OUTDIR/<name>.svg (the site's
+    """`python -m qbank.site.figures OUTDIR`: write every figure to OUTDIR/<name>.svg (the site's
     hook runs this in a second process, so the figures are drawn while the pages render)."""
     import sys
     from pathlib import Path
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m qbank.figures OUTDIR", file=sys.stderr)
+        print("usage: python -m qbank.site.figures OUTDIR", file=sys.stderr)
         return 2
     import torch
 

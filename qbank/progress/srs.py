@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from functools import cache
 
-from qbank.store import Store, card_id
+from qbank.progress.store import Store, card_id
 
 RATINGS = {1: "again", 2: "hard", 3: "good", 4: "easy"}
 

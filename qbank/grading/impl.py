@@ -1,7 +1,7 @@
 """Load an implementation under test: a module name, a .py file or a package folder.
 
 `load_implementation("solutions")`, `load_implementation("my_attention.py")` and
-`load_implementation("qbank.torch_adapter")` all return a module. A file that does not
+`load_implementation("qbank.adapters.pytorch")` all return a module. A file that does not
 import raises `ImplementationError` whose message names the file and line, and what went
 wrong, with no traceback.
 """

@@ -13,7 +13,7 @@ Page layout (paths are relative to the docs dir, `site/`):
     questions/<id>.md            one question
     checks/index.md              verification status checks/<test_x>.md       one check file
     errata.md  coverage.md  contract.md  tags.md (hand-written)
-    figures/<name>.svg           qbank.figures       starters/<component>.py  contract stubs
+    figures/<name>.svg           qbank.site.figures       starters/<component>.py  contract stubs
 
 Solution and check code is never pasted into a page: pages carry `--8<--` snippet lines
 (named sections of `solutions/`, line ranges of `checks/` found from the AST) that
@@ -33,10 +33,10 @@ from datetime import datetime
 from pathlib import Path
 
 from qbank import contract
-from qbank.bank import Bank, load_bank
-from qbank.schema import DIFFICULTIES, TOPICS, Question
-from qbank.validate import SECTION, SeedIndex, seed_index
-from qbank.verification import Verdict, Verification, load_verification
+from qbank.bank.loader import Bank, load_bank
+from qbank.bank.schema import DIFFICULTIES, TOPICS, Question
+from qbank.bank.validate import SECTION, SeedIndex, seed_index
+from qbank.grading.verification import Verdict, Verification, load_verification
 
 # Each topic's contract component(s), for "implement it yourself" links.
 TOPIC_COMPONENTS: dict[str, tuple[str, ...]] = {
@@ -68,7 +68,7 @@ class CheckInfo:
 
 @dataclass(frozen=True)
 class FigureRef:
-    """What a page needs to know about a figure (the drawing itself is qbank.figures')."""
+    """What a page needs to know about a figure (the drawing itself is qbank.site.figures')."""
 
     name: str
     title: str
@@ -129,7 +129,7 @@ def collect(root: Path, report: Path, bank: Bank | None = None, figures: bool = 
     site = Site(questions, checks, docs, seed_index(), verification,
                 solution_sections=sections, stale=_staleness(root, verification))
     if figures:
-        from qbank.figures import FIGURES
+        from qbank.site.figures import FIGURES
 
         site.figures = [FigureRef(f.name, f.title, f.caption, f.topic,
                                   tuple(q.id for q in questions if f.attach(q))) for f in FIGURES]
@@ -604,7 +604,7 @@ def render_contract(site: Site) -> str:
            "```sh", ".venv/bin/qbank practice attention           # writes attention.py: the stubs below",
            ".venv/bin/qbank grade attention.py             # which claims hold for your code",
            ".venv/bin/pytest checks --impl attention.py    # the same checks, straight from pytest",
-           ".venv/bin/pytest checks --impl qbank.torch_adapter   # PyTorch's own modules pass them too",
+           ".venv/bin/pytest checks --impl qbank.adapters.pytorch   # PyTorch's own modules pass them too",
            "```", ""]
     if conventions:
         out += ["## Conventions", "", textwrap.dedent(conventions), ""]

@@ -30,10 +30,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qbank.catalog import Catalog, Entry
+from qbank.bank.catalog import Catalog, Entry
 from qbank.contract import COMPONENTS, NAMES
 from qbank.errors import QbankError
-from qbank.verification import Verdict, load_verification
+from qbank.grading.verification import Verdict, load_verification
 
 WORDS = {"passed": "holds", "failed": "fails", "skipped": "skipped", "not run": "not run"}
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from qbank.catalog import TOPICS, Entry
-from qbank.store import Review
+from qbank.bank.catalog import TOPICS, Entry
+from qbank.progress.store import Review
 
 MATURE_DAYS = 21.0
 

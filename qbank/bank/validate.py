@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from qbank.bank import PACKAGE_DIR, Bank, Problem, load_bank
+from qbank.bank.loader import Bank, Problem, load_bank
 
 SECTION = "# --8<-- [start:{name}]"  # the snippet marker the site embeds a solution by
 
@@ -27,7 +27,7 @@ class SeedIndex:
 
 @cache
 def seed_index() -> SeedIndex:
-    data = yaml.safe_load((PACKAGE_DIR / "seed_index.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((Path(__file__).with_name("seed_index.yaml")).read_text(encoding="utf-8"))
     return SeedIndex(data["canonical"], data["items"])
 
 
@@ -87,7 +87,7 @@ def validate(root: Path | None = None, import_solutions: bool = True) -> Report:
                     report((field, i), f"{value!r} is listed twice")
         for i, item in enumerate(q.sources):
             if item not in seeds.items:
-                report(("sources", i), f"unknown seed item {item!r} (the valid ids are in qbank/seed_index.yaml)")
+                report(("sources", i), f"unknown seed item {item!r} (the valid ids are in qbank/bank/seed_index.yaml)")
             covered.add(item)
         for i, other in enumerate(q.related):
             if other == q.id:

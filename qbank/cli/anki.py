@@ -14,8 +14,8 @@ import hashlib
 import html
 from pathlib import Path
 
-from qbank.catalog import TOPICS, Entry
-from qbank.terminal import map_math
+from qbank.bank.catalog import TOPICS, Entry
+from qbank.cli.terminal import map_math
 
 MODEL_ID = 1_738_204_617  # fixed forever: changing it makes Anki see a new note type
 DECK_NAME = "Transformer interview (qbank)"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from qbank.bank import find_root
-from qbank.topics import DIFFICULTIES, TOPICS
+from qbank.bank.loader import find_root
+from qbank.bank.topics import DIFFICULTIES, TOPICS
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

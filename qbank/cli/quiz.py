@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from qbank.catalog import DIFFICULTIES, TOPICS, Entry
+from qbank.bank.catalog import DIFFICULTIES, TOPICS, Entry
 from qbank.errors import QbankError
 
 

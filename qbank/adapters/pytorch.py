@@ -1,6 +1,6 @@
 """PyTorch's own implementations, exposed through the implementation contract.
 
-`pytest checks --impl qbank.torch_adapter` grades PyTorch itself. A check that fails
+`pytest checks --impl qbank.adapters.pytorch` grades PyTorch itself. A check that fails
 here rejects a correct implementation, so it is the check that is wrong; `tests/`
 runs this on every change.
 

@@ -9,7 +9,7 @@ an unknown field, a missing field or a value of the wrong type is an error (YAML
     difficulty: easy | medium | hard
     tags: [softmax, shapes]
     question: Write scaled dot-product attention and say what each step computes.
-    sources: [001-how-3, 003-11]          # seed item ids it covers (qbank/seed_index.yaml)
+    sources: [001-how-3, 003-11]          # seed item ids it covers (qbank/bank/seed_index.yaml)
     answer:
       short: what you would say in 30 seconds
       detailed: Markdown with $LaTeX$
@@ -34,14 +34,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from qbank.topics import DIFFICULTIES, TOPICS
+from qbank.bank.topics import DIFFICULTIES, TOPICS
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 CHECK_PATTERN = r"^checks/test_[a-z0-9_]+\.py::test_[A-Za-z0-9_]+$"
 SOLUTION_PATTERN = r"^solutions\.[a-z0-9_]+:[A-Za-z_][A-Za-z0-9_]*$"
 SOURCE_PATTERN = r"^\d{3}-[a-z0-9-]+$"
 
-Topic = Literal[tuple(TOPICS)]  # type: ignore[valid-type]  # the ids of qbank/topics.py
+Topic = Literal[tuple(TOPICS)]  # type: ignore[valid-type]  # the ids of qbank/bank/topics.py
 Difficulty = Literal[DIFFICULTIES]  # type: ignore[valid-type]
 
 

@@ -1,0 +1,62 @@
+'''The implementation contract: what an implementation under test must provide.
+
+The checks in `checks/` never import `solutions/`; they ask the implementation under test
+for these names (`pytest checks --impl FILE_OR_MODULE`). Any module that defines some of
+them can be graded: the checks of a name it lacks are skipped, with a reason naming it.
+This package is the one place the contract is written (one module per component,
+assembled below in curriculum order); the site's contract page, the
+`qbank practice` starter files and the skip messages are all generated from it.
+
+Conventions, the same in every component:
+
+- Shapes use one set of letters: B batch, H heads, T query positions, S key/value
+  positions (S = T in self-attention), D model width (d_model), Dk per-head query/key
+  width, Dv value width, F the feed-forward hidden width. `...` is any number of leading
+  batch-like dimensions, passed through untouched.
+- Tensors are floating point of any dtype; the checks use float64 so that comparisons
+  with PyTorch's own modules are exact to ~1e-12.
+- A mask is boolean and **True means "may attend"**, as in
+  `torch.nn.functional.scaled_dot_product_attention`. It broadcasts against the
+  [..., T, S] scores. A tensor that is True at padding is called `is_pad`, never `mask`.
+- A query whose mask row is all False attends to nothing: its weights are all zero and
+  its output is the zero vector (what `F.scaled_dot_product_attention` returns), not NaN.
+- Modules with weights are `torch.nn.Module`s whose projections are `torch.nn.Linear`
+  layers under the names given, so the checks can read and set their weights.
+
+Nothing here imports torch.
+'''
+
+from __future__ import annotations
+
+from qbank.contract.model import Component, Name
+from qbank.contract.attention import COMPONENT as _attention
+from qbank.contract.masking import COMPONENT as _masking
+from qbank.contract.multi_head import COMPONENT as _multi_head
+from qbank.contract.cross_attention import COMPONENT as _cross_attention
+from qbank.contract.normalization import COMPONENT as _normalization
+from qbank.contract.feed_forward import COMPONENT as _feed_forward
+from qbank.contract.positional import COMPONENT as _positional
+from qbank.contract.encoder_layer import COMPONENT as _encoder_layer
+
+# The order is the curriculum's: the practice list, the contract page and the README follow it.
+COMPONENTS: dict[str, Component] = {c.name: c for c in [
+    _attention,
+    _masking,
+    _multi_head,
+    _cross_attention,
+    _normalization,
+    _feed_forward,
+    _positional,
+    _encoder_layer,
+]}
+
+NAMES: dict[str, Name] = {n.name: n for c in COMPONENTS.values() for n in c.names}
+
+
+def starter_file(component: str) -> str:
+    """The text of a practice file for `component`: the contract's stubs, to fill in."""
+    c = COMPONENTS[component]
+    header = (f'"""{c.title}: your implementation.\n\n{c.summary}\n\n'
+              f"Fill in every NotImplementedError, then run: qbank grade <this file>\n"
+              f'Shapes: B batch, H heads, T queries, S keys, D d_model, Dk = D / H, F d_ff.\n"""\n\n')
+    return header + c.imports + "\n\n" + "\n\n".join(n.stub for n in c.names)
