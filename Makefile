@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 REPORT := build/verification.json
 
-.PHONY: setup install browser main verify site test clean
+.PHONY: setup install browser main verify site test test-slow clean
 
 setup: install browser main
 
@@ -39,7 +39,11 @@ site:
 	NO_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict --quiet
 
 test:
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow"
+
+# Minutes-long proofs kept out of `make test`: every statistical check re-run for 200 seeds.
+test-slow:
+	$(BIN)/pytest -q -m slow
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

@@ -12,11 +12,13 @@ from typer.testing import CliRunner
 
 from qbank.bank.catalog import Claim, Entry
 from qbank.cli.main import app
-from qbank.grading.grade import (LearnerFileError, Verdict, word, check_functions, claim_verdicts, component_checks,
+from qbank.bank.checks import check_functions
+from qbank.grading.grade import (LearnerFileError, Verdict, word, claim_verdicts, component_checks,
                            components_of, explain)
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "broken_impls"
+UNLOADABLE = ROOT / "tests" / "unloadable_impls"
 
 
 def run(*args):
@@ -81,7 +83,7 @@ def test_the_component_of_a_file_is_read_from_its_definitions_without_importing_
                     "class MultiHeadAttention:\n    pass\n")
     assert components_of(mine) == ["masking", "multi_head"]
     with pytest.raises(LearnerFileError, match=r"syntax_error.py:5: SyntaxError"):
-        components_of(BROKEN / "syntax_error.py")
+        components_of(UNLOADABLE / "syntax_error.py")
 
 
 def test_verdicts_map_back_to_claims_and_errata():
@@ -105,7 +107,7 @@ def test_failure_messages_are_put_in_words():
 
 
 def test_grading_a_file_with_a_syntax_error_names_the_file_and_line(in_root):
-    result = run("grade", str(BROKEN / "syntax_error.py"))
+    result = run("grade", str(UNLOADABLE / "syntax_error.py"))
     assert result.exit_code == 2
     assert "syntax_error.py:5: SyntaxError" in result.stderr and "Traceback" not in result.output
 
@@ -162,7 +164,7 @@ def test_grade_on_a_copy_of_the_reference_solution_passes(in_root, tmp_path):
 def test_verify_says_which_claims_hold_with_the_smallest_failing_example_of_each_that_fails(in_root):
     # the bank's checks against a plausible mistake (softmax over the queries): one run shows
     # both verdicts in words, the assertion message and Hypothesis's smallest failing input
-    wrong = BROKEN / "attention_softmax_over_queries.py"
+    wrong = BROKEN / "attention" / "softmax_over_queries.py"
     result = run("verify", "scaled-dot-product-attention", "--impl", str(wrong))
     assert result.exit_code == 1, result.output
     out = result.stdout

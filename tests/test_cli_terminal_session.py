@@ -20,7 +20,7 @@ PROMPT = r"press Enter to see the answer"
 CHOICES = r"quit\S*\r?\n"  # the grade prompt's last word, before its "> "
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_answer_two_cards_interrupt_the_third_and_both_reviews_are_saved(tmp_path):
     bank = make_bank(tmp_path / "bank")
     db = tmp_path / "progress.sqlite3"

@@ -15,6 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "broken_impls"
+UNLOADABLE = ROOT / "tests" / "unloadable_impls"
 
 
 def run_checks(impl: str, *targets: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
@@ -48,7 +49,7 @@ def test_pytorch_own_implementation_passes_every_check(tmp_path):
 
 
 def test_attention_without_scaling_fails_the_scaling_and_reference_checks(tmp_path):
-    proc, checks = run_checks(str(BROKEN / "attention_unscaled.py"), "checks/test_attention.py",
+    proc, checks = run_checks(str(BROKEN / "attention" / "unscaled.py"), "checks/test_attention.py",
                               "checks/test_scaling.py", tmp_path=tmp_path)
     assert proc.returncode == 1
     failed = outcomes(checks, "failed")
@@ -63,7 +64,7 @@ def test_attention_without_scaling_fails_the_scaling_and_reference_checks(tmp_pa
 
 
 def test_softmax_over_the_wrong_axis_fails_the_distribution_check_with_a_readable_message(tmp_path):
-    proc, checks = run_checks(str(BROKEN / "attention_softmax_over_queries.py"), "checks/test_attention.py",
+    proc, checks = run_checks(str(BROKEN / "attention" / "softmax_over_queries.py"), "checks/test_attention.py",
                               tmp_path=tmp_path)
     assert proc.returncode == 1
     assert "test_each_row_of_weights_is_a_probability_distribution_over_the_keys" in outcomes(checks, "failed")
@@ -73,7 +74,7 @@ def test_softmax_over_the_wrong_axis_fails_the_distribution_check_with_a_readabl
 
 
 def test_checks_of_names_an_implementation_lacks_are_skipped_naming_the_name(tmp_path):
-    proc, checks = run_checks(str(BROKEN / "attention_unscaled.py"), "checks", tmp_path=tmp_path)
+    proc, checks = run_checks(str(BROKEN / "attention" / "unscaled.py"), "checks", tmp_path=tmp_path)
     skipped = {node: e["message"] for node, e in checks.items() if e["outcome"] == "skipped"}
     assert skipped, "checks of other components should be skipped"
     assert all("does not provide" in m for m in skipped.values()), skipped
@@ -85,7 +86,7 @@ def test_checks_of_names_an_implementation_lacks_are_skipped_naming_the_name(tmp
     ("raises_on_import.py", "raises_on_import.py:3", "IndexError"),
 ])
 def test_an_implementation_that_does_not_import_is_reported_as_file_and_line(tmp_path, name, where, error):
-    proc, _ = run_checks(str(BROKEN / name), "checks/test_attention.py", tmp_path=tmp_path)
+    proc, _ = run_checks(str(UNLOADABLE / name), "checks/test_attention.py", tmp_path=tmp_path)
     assert proc.returncode == 4
     output = proc.stdout + proc.stderr
     assert where in output and error in output, output[-2000:]

@@ -32,14 +32,14 @@ import pytest
 
 from qbank.bank.loader import load_bank
 from qbank.bank.schema import Question
-from qbank.bank.validate import collect_checks
+from qbank.bank.checks import collect_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 FAIL_MESSAGE = "AssertionError: deliberately failed by tests/test_site.py"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"]
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 
 @dataclass

@@ -36,6 +36,7 @@ answer:
 claims:
   - claim: Rows sum to one.
     check: checks/test_demo.py::test_rows_sum_to_one
+    kind: fact
   - claim: Heads learn grammar.
     unprovable: Needs a trained model.
 solution: [solutions.demo:weights]
@@ -93,6 +94,32 @@ def test_the_real_bank_validates_with_every_solution_imported():
     assert [str(p) for p in report.problems] == []
 
 
+def test_a_claims_kind_must_say_what_its_check_does(bank):
+    (bank / "checks" / "test_demo.py").write_text(CHECKS + "\n\ndef test_reads_impl(impl):\n"
+                                                  "    assert impl.attention_weights is not None\n")
+    text = GOOD.format(id="softmax-rows").replace("kind: fact", "kind: component") + textwrap.dedent("""\
+        errata:
+          - source: 001-how-3
+            says: x
+            correct: y
+            check: checks/test_demo.py::test_reads_impl
+            kind: fact
+        """).replace("related: []\n", "")
+    write(bank, "softmax-rows.yaml", text.replace("related: []\n", ""))
+    assert problems(bank) == [
+        "questions/attention/softmax-rows.yaml:20: claims.0.kind: kind component, but test_rows_sum_to_one calls "
+        "no contract name on `impl`: it cannot grade an implementation (make it call impl.NAME, or say kind "
+        "fact/library)",
+        "questions/attention/softmax-rows.yaml:29: errata.0.kind: kind fact, but test_reads_impl grades the "
+        "implementation through impl.attention_weights: say kind component"]
+
+
+def test_a_checked_claim_without_a_kind_is_an_error(bank):
+    write(bank, "softmax-rows.yaml", GOOD.format(id="softmax-rows").replace("    kind: fact\n", ""))
+    (problem,) = problems(bank)
+    assert problem.startswith("questions/attention/softmax-rows.yaml:18: claims.0: a checked entry needs `kind`")
+
+
 def test_malformed_yaml_is_reported_with_its_line(bank):
     write(bank, "softmax-rows.yaml", "id: softmax-rows\ntags: [a, b\nquestion: x\n")
     (problem,) = problems(bank)
@@ -108,7 +135,7 @@ def test_a_missing_field_is_reported_at_its_parent(bank):
 def test_an_unknown_field_is_an_error_at_its_line(bank):
     write(bank, "softmax-rows.yaml", GOOD.format(id="softmax-rows") + "colour: red\n")
     assert problems(bank) == [
-        "questions/attention/softmax-rows.yaml:24: colour: unknown field (not part of the question format)"]
+        "questions/attention/softmax-rows.yaml:25: colour: unknown field (not part of the question format)"]
 
 
 @pytest.mark.parametrize("old, new, expected", [
@@ -151,7 +178,7 @@ def test_a_dangling_solution_is_reported(bank):
     write(bank, "softmax-rows.yaml", GOOD.format(id="softmax-rows").replace("solutions.demo:weights",
                                                                           "solutions.demo:missing"))
     (problem,) = problems(bank)
-    assert problem.startswith("questions/attention/softmax-rows.yaml:22: solution.0: ")
+    assert problem.startswith("questions/attention/softmax-rows.yaml:23: solution.0: ")
     assert "no snippet marker" in problem
 
 

@@ -26,6 +26,7 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class Claim:
     claim: str
     check: str | None = None
+    kind: str | None = None  # component | fact | library (qbank.bank.schema.KINDS)
     unprovable: str | None = None
 
 
@@ -35,6 +36,7 @@ class Erratum:
     says: str
     correct: str
     check: str | None = None
+    kind: str | None = None
     unprovable: str | None = None
 
 

@@ -16,6 +16,7 @@ an unknown field, a missing field or a value of the wrong type is an error (YAML
     claims:                               # every sentence the answer stakes
       - claim: Each row of weights is a probability distribution over the keys.
         check: checks/test_attention.py::test_each_row_of_weights_is_a_distribution
+        kind: component                   # component | fact | library (see KINDS)
       - claim: Heads learn syntax.
         unprovable: why no code here can settle it
     solution:                             # reference code the answer relies on
@@ -25,6 +26,7 @@ an unknown field, a missing field or a value of the wrong type is an error (YAML
         says: what the item says, paraphrased
         correct: what is right
         check: checks/test_masking.py::test_...
+        kind: fact
     related: [other-question-id]
 """
 
@@ -41,6 +43,15 @@ CHECK_PATTERN = r"^checks/test_[a-z0-9_]+\.py::test_[A-Za-z0-9_]+$"
 SOLUTION_PATTERN = r"^solutions\.[a-z0-9_]+:[A-Za-z_][A-Za-z0-9_]*$"
 SOURCE_PATTERN = r"^\d{3}-[a-z0-9-]+$"
 
+# What a check proves, which every checked claim and erratum states (`qbank validate` reads the
+# check's syntax tree and holds it to it):
+KINDS = {
+    "component": "grades the implementation under test: the check calls a contract name on `impl`",
+    "fact": "a fact of mathematics or numerics, derived by code (tensors, a FLOP counter, a meta-device "
+            "model); the check does not depend on the implementation under test",
+    "library": "how a library behaves (PyTorch, Hugging Face); the check exercises that library",
+}
+Kind = Literal[tuple(KINDS)]  # type: ignore[valid-type]
 Topic = Literal[tuple(TOPICS)]  # type: ignore[valid-type]  # the ids of qbank/bank/topics.py
 Difficulty = Literal[DIFFICULTIES]  # type: ignore[valid-type]
 
@@ -60,9 +71,17 @@ class Answer(_Strict):
     detailed: str = Field(min_length=1, description="Markdown with $LaTeX$.")
 
 
+def _kind_goes_with_check(entry: Claim | Erratum) -> None:
+    if entry.check and entry.kind is None:
+        raise ValueError("a checked entry needs `kind`: " + "; ".join(f"{k} ({v})" for k, v in KINDS.items()))
+    if entry.unprovable and entry.kind is not None:
+        raise ValueError("`kind` says what a check proves: an `unprovable` entry has none")
+
+
 class Claim(_Strict):
     claim: str = Field(min_length=1, description="One sentence the answer stakes.")
     check: str | None = Field(default=None, pattern=CHECK_PATTERN)
+    kind: Kind | None = Field(default=None, description="What the check proves: " + ", ".join(KINDS))
     unprovable: str | None = Field(default=None, min_length=1, description="Why no code can prove it.")
 
     @model_validator(mode="after")
@@ -70,6 +89,7 @@ class Claim(_Strict):
         if (self.check is None) == (self.unprovable is None):
             raise ValueError("a claim needs exactly one of `check` (the pytest node id that proves it) "
                              "or `unprovable` (why no code can prove it)")
+        _kind_goes_with_check(self)
         return self
 
 
@@ -78,6 +98,7 @@ class Erratum(_Strict):
     says: str = Field(min_length=1, description="What it says, paraphrased.")
     correct: str = Field(min_length=1, description="What is right.")
     check: str | None = Field(default=None, pattern=CHECK_PATTERN)
+    kind: Kind | None = Field(default=None, description="What the check proves: " + ", ".join(KINDS))
     unprovable: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
@@ -85,6 +106,7 @@ class Erratum(_Strict):
         if (self.check is None) == (self.unprovable is None):
             raise ValueError("an erratum needs exactly one of `check` (the check that demonstrates it) "
                              "or `unprovable` (why no code can demonstrate it)")
+        _kind_goes_with_check(self)
         return self
 
 

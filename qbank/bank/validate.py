@@ -4,7 +4,6 @@ the solutions and the checks. Reports every problem found; changes nothing.
 
 from __future__ import annotations
 
-import ast
 import importlib
 import re
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from qbank.bank.checks import check_functions, collect_checks
 from qbank.bank.loader import Bank, Problem, load_bank
 
 SECTION = "# --8<-- [start:{name}]"  # the snippet marker the site embeds a solution by
@@ -46,27 +46,12 @@ class Report:
         return sum(1 for q in self.bank.questions for c in q.claims if c.check)
 
 
-def collect_checks(checks_dir: Path) -> tuple[dict[str, tuple[Path, int]], list[Problem]]:
-    """Every check function: 'checks/test_x.py::test_y' -> (file, line)."""
-    found: dict[str, tuple[Path, int]] = {}
-    problems: list[Problem] = []
-    for path in sorted(checks_dir.glob("test_*.py")):
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        except SyntaxError as e:
-            problems.append(Problem(path, e.lineno or 1, "(python)", f"SyntaxError: {e.msg}"))
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                found[f"checks/{path.name}::{node.name}"] = (path, node.lineno)
-    return found, problems
-
-
 def validate(root: Path | None = None, import_solutions: bool = True) -> Report:
     bank = load_bank(root)
     problems = list(bank.problems)
     seeds = seed_index()
     checks, found = collect_checks(bank.root / "checks")
+    reads = check_functions(bank.root)
     problems += found
     cited: set[str] = set()
     covered: set[str] = set()
@@ -103,6 +88,8 @@ def validate(root: Path | None = None, import_solutions: bool = True) -> Report:
                     cited.add(entry.check)
                     if entry.check not in checks:
                         report((field, i, "check"), f"no check {entry.check} (no such test function in checks/)")
+                    elif message := _kind_problem(entry.kind, entry.check, reads.get(entry.check, set())):
+                        report((field, i, "kind"), message)
         for i, erratum in enumerate(q.errata):
             if erratum.source not in seeds.items:
                 report(("errata", i, "source"), f"unknown seed item {erratum.source!r}")
@@ -117,6 +104,19 @@ def validate(root: Path | None = None, import_solutions: bool = True) -> Report:
             problems.append(Problem(path, line, node.split("::")[1], "no question claims this check"))
     uncovered = [item for item in seeds.items if item not in covered]
     return Report(bank, problems, uncovered)
+
+
+def _kind_problem(kind: str, check: str, reads: set[str]) -> str | None:
+    """A claim's kind must say what its check does: a `component` check calls a contract
+    name on `impl` (it grades the implementation); a `fact` or `library` check does not."""
+    name = check.split("::")[1]
+    if kind == "component" and not reads:
+        return (f"kind component, but {name} calls no contract name on `impl`: it cannot grade an "
+                f"implementation (make it call impl.NAME, or say kind fact/library)")
+    if kind != "component" and reads:
+        return (f"kind {kind}, but {name} grades the implementation through impl.{sorted(reads)[0]}: "
+                f"say kind component")
+    return None
 
 
 def _strings(data) -> set[str]:

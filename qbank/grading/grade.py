@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qbank.bank.catalog import Catalog, Entry
+from qbank.bank.checks import check_functions
 from qbank.contract import COMPONENTS, NAMES
 from qbank.errors import QbankError
 from qbank.grading.verification import Verdict, load_verification
@@ -70,53 +71,6 @@ class Run:
 
     def count(self, outcome: str) -> int:
         return sum(1 for c in self.claims if c.verdict.outcome == outcome)
-
-
-# -- which checks exist, and what each reads from the implementation -----------------------
-
-
-def check_functions(root: Path) -> dict[str, set[str]]:
-    """Every check 'checks/test_x.py::test_y' -> the contract names it reads from `impl`."""
-    shared = _functions(root / "checks" / "conftest.py")
-    found: dict[str, set[str]] = {}
-    for path in sorted((root / "checks").glob("test_*.py")):
-        functions = {**shared, **_functions(path)}
-        for name in functions:
-            if name.startswith("test_") and name not in shared:
-                found[f"checks/{path.name}::{name}"] = _reads(name, functions)
-    return found
-
-
-def _functions(path: Path) -> dict[str, tuple[set[str], set[str]]]:
-    """Module-level function -> (names it reads as impl.NAME, module names it mentions)."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError):
-        return {}
-    out = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            reads, mentions = set(), {a.arg for a in node.args.args + node.args.kwonlyargs}
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "impl":
-                    reads.add(sub.attr)
-                elif isinstance(sub, ast.Name):
-                    mentions.add(sub.id)
-            out[node.name] = (reads & set(NAMES), mentions)
-    return out
-
-
-def _reads(name: str, functions: dict[str, tuple[set[str], set[str]]]) -> set[str]:
-    reads, todo, seen = set(), [name], set()
-    while todo:
-        current = todo.pop()
-        if current in seen or current not in functions:
-            continue
-        seen.add(current)
-        own, mentions = functions[current]
-        reads |= own
-        todo += [m for m in mentions if m in functions]
-    return reads
 
 
 def component_checks(root: Path, components: list[str]) -> tuple[list[str], dict[str, set[str]]]:

@@ -1,4 +1,4 @@
-"""A plausible learner mistake: the softmax normalises over the queries (dim=-2), not the keys."""
+"""The softmax normalises over the queries (dim=-2), not over the keys."""
 
 import math
 
@@ -12,3 +12,9 @@ def attention_weights(q, k, mask=None):
 
 def scaled_dot_product_attention(q, k, v, mask=None):
     return attention_weights(q, k, mask) @ v
+
+
+MUST_FAIL = {
+    "checks/test_attention.py::test_each_row_of_weights_is_a_probability_distribution_over_the_keys",
+    "checks/test_attention.py::test_attention_matches_torch_scaled_dot_product_attention",
+}
