@@ -17,11 +17,13 @@ and the verification report.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import platform
 import textwrap
 import time
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 
@@ -29,6 +31,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, Phase, settings
 
+from qbank.bank.checks import check_functions
 from qbank.contract import NAMES
 from qbank.grading.impl import ImplementationError, load_implementation
 
@@ -43,6 +46,10 @@ settings.register_profile("thorough", max_examples=1000, **_common)
 # minute per failing check and adds nothing the CLI shows.
 settings.register_profile("grade", settings.get_profile("fast"),
                           phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
+# The kill matrix (`--impl-each`) only asks whether a broken implementation fails: no shrinking,
+# no database, the same examples every run.
+settings.register_profile("kill", settings.get_profile("fast"), phases=[Phase.explicit, Phase.generate],
+                          derandomize=True, database=None)
 for _name in ("fast", "thorough", "grade"):
     settings.register_profile(f"{_name}-ci", settings.get_profile(_name), derandomize=True, database=None)
 
@@ -54,6 +61,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"(default: {DEFAULT_IMPL})")
     group.addoption("--qbank-report", default=None, metavar="PATH",
                     help="write each check's verdict to PATH as JSON")
+    group.addoption("--impl-each", default=None, metavar="DIR",
+                    help="run each check against every implementation file under DIR that itself "
+                         "defines a contract name the check reads (tests/broken_impls: the kill matrix); "
+                         "with --qbank-report, one verdict per check and file")
     group.addoption("--stat-seeds", default=None, metavar="FIRST:STOP",
                     help="run every statistical check once per seed in range(FIRST, STOP) instead of "
                          f"with its fixed seed {STAT_SEED} (tests/test_reseed.py)")
@@ -80,6 +91,40 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if spec and "stat_seed" in metafunc.fixturenames:
         first, stop = (int(x) for x in spec.split(":"))
         metafunc.parametrize("stat_seed", range(first, stop), indirect=True)
+    folder = metafunc.config.getoption("impl_each")
+    if folder and "impl" in metafunc.fixturenames:
+        node = f"checks/{Path(metafunc.definition.fspath).name}::{metafunc.definition.originalname}"
+        reads = _check_reads(metafunc.config).get(node, set())
+        files = [f for f in _impl_files(folder) if _own_names(f) & reads]
+        metafunc.parametrize("impl", [str(f) for f in files], indirect=True,
+                             ids=[f.relative_to(Path(folder).resolve()).with_suffix("").as_posix() for f in files])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("impl_each"):  # a check no file under DIR concerns: nothing to run
+        keep = [i for i in items if isinstance(getattr(getattr(i, "callspec", None), "params", {}).get("impl"), str)]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+@cache
+def _impl_files(folder: str) -> list[Path]:
+    return sorted(p for p in Path(folder).resolve().rglob("*.py") if p.name != "__init__.py")
+
+
+@cache
+def _own_names(path: Path) -> frozenset[str]:
+    """The contract names a file defines itself (not those it imports from elsewhere)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    return frozenset(names & set(NAMES))
+
+
+def _check_reads(config: pytest.Config) -> dict[str, set[str]]:
+    if not hasattr(config, "_qbank_reads"):
+        config._qbank_reads = check_functions(Path(config.rootpath))
+    return config._qbank_reads
 
 
 @pytest.fixture
@@ -115,12 +160,20 @@ class Implementation:
 
 @pytest.fixture(scope="session")
 def impl(request: pytest.FixtureRequest) -> Implementation:
-    spec = request.config.getoption("impl")
+    spec = getattr(request, "param", None) or request.config.getoption("impl")
     try:
         module = load_implementation(spec)
     except ImplementationError as e:
         pytest.exit(f"cannot load the implementation under test: {e}", returncode=4)
     return Implementation(module, spec)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if isinstance(spec := getattr(getattr(item, "callspec", None), "params", {}).get("impl"), str):
+        report.user_properties.append(("impl", spec))
+    return report
 
 
 class _Report:
@@ -130,13 +183,16 @@ class _Report:
 
     def __init__(self, config: pytest.Config):
         self.path = Path(config.getoption("qbank_report"))
-        self.impl = config.getoption("impl")
+        self.impl = config.getoption("impl_each") or config.getoption("impl")
+        self.root = Path(config.rootpath)
         self.checks: dict[str, dict] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call" and report.passed:
             return
         key = report.nodeid.split("[")[0]
+        if each := dict(report.user_properties).get("impl"):  # --impl-each: one verdict per file
+            key += f" @ {Path(each).relative_to(self.root).as_posix()}"
         entry = self.checks.setdefault(key, {"outcome": "passed", "duration": 0.0, "message": ""})
         entry["duration"] = round(entry["duration"] + report.duration, 4)
         outcome = report.outcome
