@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 REPORT := build/verification.json
 
-.PHONY: setup install browser main verify site test test-slow clean
+.PHONY: setup install browser main verify site test test-slow mutants clean
 
 setup: install browser main
 
@@ -45,5 +45,12 @@ test:
 test-slow:
 	$(BIN)/pytest -q -m slow
 
+# Mutation testing: mutmut mutates solutions/ and runs checks/ against each mutant (~10-20 min);
+# build/mutants.md lists every survivor not in tests/equivalent_mutants.yaml (exit 1 if any).
+mutants:
+	rm -rf mutants
+	CI=true $(BIN)/mutmut run --max-children 2
+	$(BIN)/python scripts/mutants.py --report build/mutants.md
+
 clean:
-	rm -rf build .pytest_cache .hypothesis
+	rm -rf build .pytest_cache .hypothesis mutants
