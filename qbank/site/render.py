@@ -754,7 +754,7 @@ def render_checks_index(site: Site) -> str:
             out.append("")
     unprovable = [(q, c) for q in site.questions for c in [*q.claims, *q.errata] if c.check is None]
     if unprovable:
-        out += ["## Claims no code can settle", "",
+        out += ["## Claims no code can settle { data-search-exclude }", "",
                 "Stated in an answer, but argued rather than checked:", ""]
         out += [f"- [{_link_text(q.short_title)}]({rel(src, question_page(q.id))}): "
                 f"{typeset(statement(c))} *({_cell(c.unprovable)})*" for q, c in unprovable]
