@@ -256,6 +256,9 @@ def test_the_search_index_sees_the_question_and_nothing_after_it():
     page = render.render_question(question(), make_site(ran(**REPORT)))
     headings = [line for line in page.splitlines() if line.startswith("#")]
     assert headings[0] == "# Softmax rows" and all("data-search-exclude" in h for h in headings[1:])
+    titled = render.render_question(question(title="Rows of √d_k"), make_site(Verification()))
+    assert '# Rows of <span class="qb-math" data-search-exclude>$\\sqrt{d_k}$</span>' \
+           '<span class="qb-index-only">√d_k</span>' in titled  # typeset, and plain for the index
     root = tree(to_html(page))
     reveal = next(n for n in root.find_all(lambda n: n.tag == "div" and "data-search-exclude" in n.attrs))
     assert {d.elements[0].text().strip() for d in reveal.find_all(lambda n: n.tag == "details" and n.parent is reveal)} \

@@ -512,7 +512,7 @@ def render_question(q: Question, site: Site) -> str:
     src = question_page(q.id)
     t = tally([q], site)
     out = [_front(q.short_title, tags=q.tags, search={"boost": 2}),
-           f"# {_link_text(q.short_title)}", "",
+           f"# {typeset_indexed(_link_text(q.short_title))}", "",
            f"{typeset_indexed(q.question)}\n{{ .qb-question }}", "",
            f"[{TOPICS[q.topic]}]({rel(src, topic_page(q.topic))}) · "
            f"[{difficulty_label(q.difficulty)}]({rel(src, BY_DIFFICULTY + '#' + q.difficulty)}) · "
