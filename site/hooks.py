@@ -59,7 +59,7 @@ def on_config(config):
                           + (f"\n  ... and {more} more (run `qbank validate`)" if more else ""))
     for problem in checked.problems:  # `mkdocs serve`: the valid questions still render
         log.warning("qbank: %s", problem)
-    site = render.collect(ROOT, report, checked.bank)
+    site = render.collect(ROOT, report, checked.bank, reads=checked.reads)
     config.nav = render.nav(site)
     config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(ROOT)]
     _state.clear()

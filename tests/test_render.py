@@ -369,6 +369,8 @@ def test_the_errata_page_groups_errata_by_topic_with_links_to_their_questions():
     page = render.render_errata_page(make_site(ran(**REPORT), qs))
     assert page.index("{ #attention }") < page.index("(questions/a-2.md)") < page.index("{ #masking }") \
         < page.index("(questions/a-1.md)")  # topic order, each erratum under its question's topic
+    said, right = page.index("**It says:** Softmax overflows."), page.index('??? success "What is right"')
+    assert said < right < page.index("    It subtracts the maximum first.")  # think first, then open it
 
 
 # --- code ---------------------------------------------------------------------------------------

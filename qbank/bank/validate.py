@@ -62,6 +62,7 @@ class Report:
     bank: Bank
     problems: list[Problem]
     uncovered: list[str]  # seed items no question cites
+    reads: dict[str, set[str]] = field(default_factory=dict)  # check -> contract names it reads (the site shows them)
 
     @property
     def claims(self) -> int:
@@ -132,7 +133,7 @@ def validate(root: Path | None = None, import_solutions: bool = True) -> Report:
         if node not in cited and not bank.unreadable:  # an unreadable file may claim it
             problems.append(Problem(path, line, node.split("::")[1], "no question claims this check"))
     uncovered = [item for item in seeds.items if item not in covered]
-    return Report(bank, problems, uncovered)
+    return Report(bank, problems, uncovered, reads)
 
 
 def _broken_ids(bank: Bank) -> dict[str, str]:

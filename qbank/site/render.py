@@ -137,12 +137,15 @@ def statement(entry) -> str:
     return entry.claim if hasattr(entry, "claim") else entry.correct
 
 
-def collect(root: Path, report: Path, bank: Bank | None = None, figures: bool = True) -> Site:
-    """Read everything the pages show. `report` missing means every check is "not run"."""
+def collect(root: Path, report: Path, bank: Bank | None = None, figures: bool = True,
+            reads: dict[str, set[str]] | None = None) -> Site:
+    """Read everything the pages show. `report` missing means every check is "not run".
+    `reads` (check -> the contract names it reads) is `qbank.bank.checks.check_functions(root)`,
+    the reading `qbank validate` holds kinds to; pass its report's to read the checks once."""
     bank = bank or load_bank(root)
     order = {t: i for i, t in enumerate(TOPICS)}
     questions = sorted(bank.questions, key=lambda q: (order[q.topic], DIFFICULTIES.index(q.difficulty), q.id))
-    reads = check_functions(root)  # the same reading of the checks that `qbank validate` holds kinds to
+    reads = check_functions(root) if reads is None else reads
     checks, docs, rest = {}, {}, {}
     for path in sorted((root / "checks").glob("test_*.py")):
         file = f"checks/{path.name}"
@@ -486,16 +489,23 @@ def source_line(src: str, item: str, site: Site) -> str:
             + f' · [`{item}`]({rel(src, SOURCES + "#item-" + item)} "every question that covers it")')
 
 
-def render_errata(src: str, errata: list, site: Site, question_links: Question | None = None) -> str:
-    """Errata as flat paragraphs: where, what it says, what is right, and the check."""
+def render_errata(src: str, errata: list, site: Site, think_first: bool = False) -> str:
+    """Errata as flat paragraphs: where, what it says, what is right, and the check. With
+    `think_first`, what is right (and its check) is collapsed under what the source says."""
     out = []
     for e in errata:
         verdict = claim_outcome(e, site)
-        out.append(f"{badge(verdict.outcome)} {source_line(src, e.source, site)}  \n"
-                   f"**It says:** {typeset(e.says)}  \n**What is right:** {typeset(e.correct)}  \n"
-                   f"{_proof(src, e, site, 'shown by')}\n{{ .qb-erratum }}")
-        if details := _verdict_details(verdict):
-            out.append(details)
+        where = f"{source_line(src, e.source, site)}  \n**It says:** {typeset(e.says)}"
+        right = f"**What is right:** {typeset(e.correct)}"
+        proof = f"{badge(verdict.outcome)} {_proof(src, e, site, 'shown by')}"
+        details = _verdict_details(verdict)
+        if think_first:
+            body = "\n\n".join(filter(None, [f"{typeset(e.correct)}", proof, details]))
+            out += [f"{where}\n{{ .qb-erratum }}", _details("success", "What is right", body)]
+        else:
+            out.append(f"{where}  \n{right}  \n{proof}\n{{ .qb-erratum }}")
+            if details:
+                out.append(details)
     return "\n\n".join(out)
 
 
@@ -804,9 +814,10 @@ def render_errata_page(site: Site) -> str:
     errata = [(q, e) for q in site.questions for e in q.errata]
     out = [_front("Errata", search={"exclude": True}), "# Errata", "",
            f"{_n(len(errata), 'place')} where a source document is wrong, in "
-           f"{_n(len({q.id for q, _ in errata}), 'question')}, grouped by topic. Each says where, what the "
-           "source says, what is right, and the check that demonstrates it. "
-           f"The documents are described on [Sources]({rel(src, SOURCES)}).", ""]
+           f"{_n(len({q.id for q, _ in errata}), 'question')}, grouped by topic. Each says where and what "
+           "the source says; think about what is wrong with it, then open *What is right* for the correction "
+           f"and the check that demonstrates it. The documents are described on [Sources]({rel(src, SOURCES)}).",
+           ""]
     for topic, title in TOPICS.items():
         questions = [q for q in site.topic_questions(topic) if q.errata]
         if not questions:
@@ -814,7 +825,7 @@ def render_errata_page(site: Site) -> str:
         out += [f"## {title} {{ #{topic} }}", ""]
         for q in questions:
             out += [f"### [{_link_text(q.short_title)}]({rel(src, question_page(q.id))})", "",
-                    render_errata(src, list(q.errata), site), ""]
+                    render_errata(src, list(q.errata), site, think_first=True), ""]
     if not errata:
         out += ["No errata yet.", ""]
     return "\n".join(out)
