@@ -667,11 +667,6 @@ def bank_summary(site: Site) -> str:
             f"the [five source documents]({SOURCES}). {_report_line(site)}")
 
 
-def browse_links(src: str) -> str:
-    return (f"[All questions, filterable]({rel(src, ALL_QUESTIONS)}) · [by difficulty]({rel(src, BY_DIFFICULTY)}) · "
-            f"[by topic]({rel(src, 'topics/index.md')}) · [by tag]({rel(src, 'tags.md')})")
-
-
 def render_all_questions(site: Site) -> str:
     """Every question in one table, with a filter by topic, difficulty, tag and words (the
     filter is a small script, qbank.js; its state is in the address, e.g. #difficulty=hard)."""
@@ -950,7 +945,6 @@ def nav(site: Site) -> list:
 SHORTCODES = {
     "summary": lambda site, src: bank_summary(site),
     "topic-cards": lambda site, src: topic_cards(site, src),
-    "browse": lambda site, src: browse_links(src),
 }
 
 
