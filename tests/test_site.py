@@ -146,6 +146,9 @@ def test_the_search_index_holds_questions_and_never_an_answer(built):
         assert "\\(" not in entry["text"] and "\\[" not in entry["text"]  # no raw TeX in a preview
         for probe in _secrets(q):
             assert not any(probe in t for t in texts), f"{q.id}: the index shows {probe!r}"
+        for check in q.checks:  # a check's name reads as its claim
+            name = check.split("::")[1]
+            assert not any(name in t for t in texts), f"{q.id}: the index shows {name}"
 
 
 def test_a_strict_build_stops_at_once_on_a_broken_question_with_qbank_validates_message(tmp_path):

@@ -751,7 +751,7 @@ def render_checks_index(site: Site) -> str:
         nodes = [n for n in site.checks if v.verdict(n).outcome == outcome]
         if not nodes:
             continue
-        out += [f"## {heading}", ""]
+        out += [f"## {heading} {{ data-search-exclude }}", ""]  # check names read as claims
         for n in nodes:
             out.append(f"{badge(outcome)} {check_link(src, n, site)}\n{{ .qb-claim }}")
             if details := _verdict_details(v.verdict(n)):
@@ -897,9 +897,9 @@ def render_contract(site: Site) -> str:
         for name in comp.names:
             graders = uses.get(name.name, [])
             out += [f"### `{name.name}` {{ #{name.name} }}", "", "```python", name.stub.rstrip("\n"), "```", ""]
-            if graders:
-                out += [f"Graded by {_n(len(graders), 'check')}: "
-                        + ", ".join(check_link(src, n, site) for n in sorted(graders)) + ".", ""]
+            if graders:  # check names read as claims: kept out of search previews too
+                out += [_unsearched(f"Graded by {_n(len(graders), 'check')}: "
+                                    + ", ".join(check_link(src, n, site) for n in sorted(graders)) + "."), ""]
             if name.name in site.solution_sections.get(file, set()):
                 out += [_unsearched('??? example "Reference solution (try yours first)"\n\n    ```python\n'
                                     f'    --8<-- "{file}:{name.name}"\n    ```'), ""]
