@@ -3,7 +3,10 @@
 All the content comes from the pure functions in `qbank.site.render`; this file only wires them
 into MkDocs (nothing it generates is ever written into the repository):
 
-- on_config: read the bank and the verification report once; set the navigation; point
+- on_config: validate the bank with `qbank validate`'s own code (qbank.bank.validate, minus
+  importing the solutions, which would load torch: pymdownx.snippets still fails the build on
+  a missing snippet section), and in a strict build stop there, in a second or two, on the first
+  problem; then read the verification report once, set the navigation, and point
   pymdownx.snippets at the repository root (absolute, so any working directory works).
 - on_files: add every generated page (`File.generated`), the contract's starter files, and
   the figures, which a second process draws from `solutions/` meanwhile (`qbank.site.figures`),
@@ -34,22 +37,29 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # this checkout's qbank, even if the venv has another one installed
     sys.path.insert(0, str(ROOT))
 
+from qbank.bank.validate import validate  # noqa: E402
 from qbank.site import render  # noqa: E402
-from qbank.bank.loader import load_bank  # noqa: E402
 from qbank.site.figures import FIGURES  # noqa: E402
 log = logging.getLogger("mkdocs.hooks.qbank")  # under "mkdocs": a warning fails a --strict build
 
 _state: dict = {}
+MAX_SHOWN = 20  # problems listed when a strict build stops
 
 
 def on_config(config):
     extra = config.extra.get("qbank") or {}
     env_report = os.environ.get("QBANK_REPORT")
     report = Path(env_report).resolve() if env_report else ROOT / extra.get("report", "build/verification.json")
-    bank = load_bank(ROOT)
-    for problem in bank.problems:  # the build still renders the valid questions; --strict fails
+    checked = validate(ROOT, import_solutions=False)
+    if checked.problems and config.strict:  # fail fast: nothing else is worth building
+        shown = checked.problems[:MAX_SHOWN]
+        more = len(checked.problems) - len(shown)
+        raise PluginError(f"qbank validate: {len(checked.problems)} problem{'s' * (len(checked.problems) != 1)} "
+                          "in the bank:\n" + "\n".join(f"  {p}" for p in shown)
+                          + (f"\n  ... and {more} more (run `qbank validate`)" if more else ""))
+    for problem in checked.problems:  # `mkdocs serve`: the valid questions still render
         log.warning("qbank: %s", problem)
-    site = render.collect(ROOT, report, bank)
+    site = render.collect(ROOT, report, checked.bank, reads=checked.reads)
     config.nav = render.nav(site)
     config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(ROOT)]
     _state.clear()

@@ -4,8 +4,17 @@ The module builds the site once (`mkdocs build --strict` into a temporary folder
 verification report made for the occasion: every check passed, except one deliberately
 failed and one left out (so "not run"). It then serves the build on 127.0.0.1 and drives
 Debian's Chromium through Playwright (`executable_path`: `playwright install` cannot
-download browsers here). Every request the pages make is recorded; any that is not for
-the local server is aborted and fails the test.
+download browsers here), one browser for the whole module. Every request the pages make is
+recorded; any that is not for the local server is aborted and fails the test.
+
+What it proves: the math renders and nothing raw is left; the answer stays hidden until
+revealed, and nothing that gives it away shows above the reveal; search finds questions (by
+a word, by the id's "sqrt", "layernorm" first) and its previews never show an answer; a
+failed claim does not swallow the claims after it; the filter by difficulty (and topic)
+works; at phone width display math scrolls without clipping and lists reflow; sources read
+as document titles; a figure loads; no page requests anything from outside. Besides the
+browser: a strict build on a broken question stops within seconds, with `qbank validate`'s
+own message.
 
 Chromium: `$QBANK_CHROMIUM`, else `chromium` on the PATH; when it is missing and we are root
 with apt-get, it is installed from Debian's packages (CI has no other way to get it). Only
@@ -16,6 +25,7 @@ regardless.
 from __future__ import annotations
 
 import functools
+import html
 import json
 import os
 import re
@@ -30,14 +40,16 @@ from pathlib import Path
 
 import pytest
 
+from qbank.bank.checks import collect_checks
 from qbank.bank.loader import load_bank
 from qbank.bank.schema import Question
-from qbank.bank.checks import collect_checks
+from qbank.bank.validate import seed_index
 
 ROOT = Path(__file__).resolve().parents[1]
 FAIL_MESSAGE = "AssertionError: deliberately failed by tests/test_site.py"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"]
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "true"}
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +58,7 @@ pytestmark = pytest.mark.e2e
 class Built:
     dir: Path
     questions: dict[str, Question]
-    failing: Question  # its first check failed in the report
+    failing: Question  # one of its claims' checks failed in the report (not its last claim)
     failed_check: str
     not_run: str  # left out of the report
     seconds: float
@@ -60,8 +72,8 @@ def built(tmp_path_factory) -> Built:
     tmp = tmp_path_factory.mktemp("site")
     bank = load_bank(ROOT)
     checks, _ = collect_checks(ROOT / "checks")
-    failing = bank.by_id.get("why-scale-by-sqrt-dk") or next(q for q in bank.questions if q.checks)
-    failed_check = failing.checks[0]
+    failing = bank.by_id.get("why-scale-by-sqrt-dk") or next(q for q in bank.questions if len(q.claims) >= 3)
+    failed_check = failing.claims[1].check or failing.checks[0]  # a claim with claims after it
     claimed = sorted({n for q in bank.questions for n in q.checks if n in checks})
     not_run = next(n for n in reversed(claimed) if n not in failing.checks)
     verdicts = {n: {"outcome": "passed", "duration": 0.01, "message": ""} for n in checks if n != not_run}
@@ -69,13 +81,14 @@ def built(tmp_path_factory) -> Built:
     report = tmp / "verification.json"
     report.write_text(json.dumps({"generated": "2026-01-01T00:00:00+0000", "implementation": "solutions",
                                   "torch": "test-torch", "python": "3", "checks": verdicts}))
-    env = {**os.environ, "QBANK_REPORT": str(report), "NO_MKDOCS_2_WARNING": "true"}
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp / "site")], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp / "site")],
+                          cwd=ROOT, env={**ENV, "QBANK_REPORT": str(report)}, capture_output=True, text=True,
+                          timeout=300)
     seconds = time.perf_counter() - start
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
     assert "WARNING" not in proc.stderr, proc.stderr
+    print(f"\nsite built in {seconds:.1f} s")
     return Built(tmp / "site", bank.by_id, failing, failed_check, not_run, seconds)
 
 
@@ -84,18 +97,22 @@ def built(tmp_path_factory) -> Built:
 def test_the_strict_build_has_one_page_per_question(built):
     for qid in built.questions:
         assert (built.dir / "questions" / qid / "index.html").is_file(), qid
-    for page in ("index.html", "errata/index.html", "coverage/index.html", "contract/index.html",
-                 "checks/index.html", "tags/index.html", "topics/index.html"):
+    for page in ("index.html", "questions/index.html", "difficulty/index.html", "errata/index.html",
+                 "coverage/index.html", "contract/index.html", "checks/index.html", "tags/index.html",
+                 "topics/index.html"):
         assert (built.dir / page).is_file(), page
 
 
 def test_a_failing_check_shows_as_failed_on_its_page_and_a_missing_one_as_not_run(built):
-    html = built.html(f"questions/{built.failing.id}")
-    claim = next(c.claim for c in built.failing.claims if c.check == built.failed_check)
-    items = re.findall(r'<li>\s*(?:<p>)?<span class="qb-badge qb-(\S+?)">.*?</span>\s*(.*?)<br', html)
-    assert (dict((_text(text), outcome) for outcome, text in items)[_text(claim)]) == "failed"
-    assert FAIL_MESSAGE in html
-    assert re.search(r'qb-badge qb-failed">1/\d+ checks failed', html)  # the page's summary says so too
+    page = built.html(f"questions/{built.failing.id}")
+    claims = re.findall(r'<p class="qb-claim"><span class="qb-num">\d+</span> <span class="qb-badge qb-(\S+?)">'
+                        r".*?</span>\s*(.*?)<br", page)
+    assert len(claims) == len(built.failing.claims)
+    for c, (outcome, text) in zip(built.failing.claims, claims):
+        assert _probe(c.claim) in _text(text)
+        assert outcome == ("failed" if c.check == built.failed_check else "passed" if c.check else "unprovable")
+    assert FAIL_MESSAGE in page
+    assert re.search(r'qb-badge qb-failed">1/\d+ checks failed', page)  # the page's summary says so too
     other = next(q for q in built.questions.values() if built.not_run in q.checks)
     assert 'qb-not-run">not run</span>' in built.html(f"questions/{other.id}")
     passing = next(q for q in built.questions.values() if built.failed_check not in q.checks
@@ -111,6 +128,54 @@ def test_no_page_loads_anything_from_outside_the_site(built):
         assert match is None, f"{path.relative_to(built.dir)}: {match.group(0)}"
     for path in built.dir.rglob("*.css"):
         assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", path.read_text(encoding="utf-8")), path
+
+
+def test_the_search_index_holds_questions_and_never_an_answer(built):
+    """Finding 2: search previews showed the short answer and raw LaTeX. Each question page
+    gives the index one entry (title, question, topic, difficulty, id, tags); no entry of any
+    page holds an answer, a claim or an erratum's correction."""
+    docs = json.loads((built.dir / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    texts = [_text(html.unescape(d["text"])) for d in docs]
+    for q in built.questions.values():
+        entries = [d for d in docs if d["location"].startswith(f"questions/{q.id}/")]
+        assert len(entries) == 1, [e["location"] for e in entries]
+        (entry,) = entries
+        assert entry["title"] == q.short_title
+        assert _text(q.question)[:60] in _text(html.unescape(entry["text"]))
+        assert q.id in entry["text"] and set(entry["tags"]) == set(q.tags)
+        assert "\\(" not in entry["text"] and "\\[" not in entry["text"]  # no raw TeX in a preview
+        for probe in _secrets(q):
+            assert not any(probe in t for t in texts), f"{q.id}: the index shows {probe!r}"
+        for check in q.checks:  # a check's name reads as its claim
+            name = check.split("::")[1]
+            assert not any(name in t for t in texts), f"{q.id}: the index shows {name}"
+
+
+def test_a_strict_build_stops_at_once_on_a_broken_question_with_qbank_validates_message(tmp_path):
+    """Finding 24: a dangling check was published as "not run"; a YAML error took 44 s to see."""
+    copy = tmp_path / "bank"
+    copy.mkdir()
+    for name in ("site", "questions"):
+        shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "mkdocs.yml", copy)
+    for name in ("qbank", "checks", "solutions"):
+        (copy / name).symlink_to(ROOT / name)
+    a, b = sorted((copy / "questions").glob("*/*.yaml"))[:2]
+    a.write_text(a.read_text(encoding="utf-8").replace("\ntags: [", "\ntags: [[", 1), encoding="utf-8")
+    text = b.read_text(encoding="utf-8")
+    check = re.search(r"check: (checks/\S+::test_\w+)", text).group(1)
+    b.write_text(text.replace(check, check + "_is_free", 1), encoding="utf-8")
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "out")],
+                          cwd=copy, env=ENV, capture_output=True, text=True, timeout=120)
+    seconds = time.perf_counter() - start
+    print(f"\nstrict build stopped after {seconds:.1f} s")
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert re.search(rf"{re.escape(a.relative_to(copy).as_posix())}:\d+: \(yaml\): ", out), out
+    assert f"no check {check}_is_free (no such test function in checks/)" in out, out
+    assert not (tmp_path / "out" / "index.html").exists()  # nothing was published
+    assert seconds < 30, f"the strict build took {seconds:.1f} s to report a broken question"
 
 
 # --- the browser ----------------------------------------------------------------------------
@@ -180,10 +245,19 @@ class Visit:
     def goto(self, path: str, wait_until: str = "networkidle") -> None:
         self.page.goto(self.base + path, wait_until=wait_until)
 
+    def clean(self) -> None:
+        assert not self.errors and not self.external, (self.errors, self.external)
 
-@pytest.fixture
-def visit(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    def open(self, title: str):
+        """Click a collapsed block open by the start of its title; returns the block."""
+        block = self.page.locator("article details", has=self.page.locator(f"summary:text-matches('^{title}')"))
+        block.first.locator("summary").first.click()
+        block.first.wait_for(state="visible")
+        return block.first
+
+
+def _visit(browser, server, width: int = 1280, height: int = 900):
+    context = browser.new_context(viewport={"width": width, "height": height}, service_workers="block")
     external: list[str] = []
     errors: list[str] = []
     local = (server + "/", "data:", "blob:")
@@ -200,70 +274,217 @@ def visit(browser, server):
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    yield Visit(page, server, external, errors)
+    return context, Visit(page, server, external, errors)
+
+
+@pytest.fixture
+def visit(browser, server):
+    context, v = _visit(browser, server)
+    yield v
     context.close()
+
+
+@pytest.fixture
+def phone(browser, server):
+    context, v = _visit(browser, server, width=390, height=844)
+    yield v
+    context.close()
+
+
+@pytest.mark.browser
+def test_nothing_that_gives_the_answer_away_shows_before_it_is_revealed(built, visit):
+    """Findings 3 and 2: claims, solution and errata were open under the collapsed answers."""
+    q = built.failing
+    visit.goto(f"/questions/{q.id}/")
+    page = visit.page
+    article = page.locator("article")
+    assert page.locator("article details[open]").count() == 0
+    shown = article.inner_text()  # only what is rendered visibly
+    assert _text(q.question)[:40] in _text(shown)
+    for probe in _secrets(q):
+        assert probe not in _text(shown), f"{probe!r} shows before any reveal"
+    assert not page.locator("article .highlight").first.is_visible()  # the reference solution's code
+    short = visit.open("Short answer")
+    assert _probe(q.answer.short) in _text(short.inner_text())  # try first, then reveal
+    details = page.locator("details:has(summary:text('Detailed answer'))")
+    body = details.locator("p").first
+    assert details.get_attribute("open") is None and not body.is_visible()
+    details.locator("summary").click()
+    body.wait_for(state="visible")
+    visit.clean()
 
 
 @pytest.mark.browser
 def test_a_question_page_renders_its_math_with_no_raw_tex_left(built, visit):
     visit.goto(f"/questions/{built.failing.id}/")
     page = visit.page
+    page.evaluate("document.querySelectorAll('article details').forEach(d => d.open = true)")
     assert page.locator(".arithmatex .katex").count() > 0  # KaTeX ran
     assert page.locator(".arithmatex:not(:has(.katex))").count() == 0  # and left nothing unrendered
-    text = _strip_code(page)  # hidden text too: the answers are collapsed
+    assert page.locator(".katex-error").count() == 0
+    text = _strip_code(page)
     for raw in ("\\(", "\\[", "$$", "\\frac", "\\sqrt", "\\mathrm"):
         assert raw not in text, f"raw TeX {raw!r} left on the page"
     assert page.locator("article .qb-badge.qb-failed").first.is_visible()  # the failed check, shown
-    assert not visit.errors and not visit.external, (visit.errors, visit.external)
+    visit.clean()
 
 
 @pytest.mark.browser
-def test_the_detailed_answer_is_hidden_until_its_summary_is_clicked(built, visit):
+def test_a_failed_claim_keeps_its_report_and_does_not_swallow_the_claims_after_it(built, visit):
+    """Finding 1: each failure nested every later claim one level deeper."""
     visit.goto(f"/questions/{built.failing.id}/")
-    details = visit.page.locator("details:has(summary:text('Detailed answer'))")
-    body = details.locator("p").first  # the answer's first paragraph
-    assert details.count() == 1 and details.get_attribute("open") is None
-    assert not body.is_visible()  # try first ...
-    details.locator("summary").click()
-    assert details.get_attribute("open") is not None
-    body.wait_for(state="visible")  # ... then reveal
-    assert not visit.errors and not visit.external, (visit.errors, visit.external)
+    block = visit.open("Claims and their checks")
+    claims = block.locator("p.qb-claim")
+    assert claims.count() == len(built.failing.claims)
+    lefts = {round(box["x"]) for box in (claims.nth(i).bounding_box() for i in range(claims.count()))}
+    assert len(lefts) == 1, f"claims at different indents: {lefts}"  # a flat list
+    failed = block.locator("p.qb-claim:has(.qb-failed)").first
+    report = failed.locator("xpath=following-sibling::*[1]")
+    assert report.evaluate("e => e.tagName") == "DETAILS" and "failure" in report.get_attribute("class")
+    after = report.locator("xpath=following-sibling::*[1]")
+    assert "qb-claim" in (after.get_attribute("class") or "") and after.is_visible()
+    report.locator("summary").click()
+    visit.page.get_by_text(FAIL_MESSAGE).wait_for(state="visible")
+    visit.clean()
 
 
 @pytest.mark.browser
-def test_search_finds_a_question_by_a_word_of_its_text(built, visit):
-    target = built.failing
-    word = _rarest_word(target, built.questions.values())
-    visit.goto("/")
+def test_sources_read_as_document_titles_and_what_each_item_is_about(built, visit):
+    """Finding 4: "000-4: document 000, line 18" meant nothing to a learner."""
+    q = built.failing
+    visit.goto(f"/questions/{q.id}/")
+    index = seed_index()
+    items = visit.page.locator("article h2#sources + p + ul > li")
+    assert items.count() == len(q.sources)
+    for item, li in zip(q.sources, items.all()):
+        meta = index.items[item]
+        text = _text(li.inner_text())
+        assert index.documents[meta["document"]]["title"] in text and item in text
+        assert _probe(meta["about"]) in text
+    visit.clean()
+
+
+def _search(visit, query: str):
     box = visit.page.locator("input.md-search__input")
     box.click()
-    box.press_sequentially(word, delay=40)
-    hit = visit.page.locator(f".md-search-result__item a[href*='questions/{target.id}/']")
-    hit.first.wait_for(state="attached")
-    assert hit.count() >= 1, f"searching {word!r} did not find {target.id}"
-    assert not visit.errors and not visit.external, (visit.errors, visit.external)
+    box.fill("")
+    box.press_sequentially(query, delay=30)
+    results = visit.page.locator(".md-search-result__item")
+    results.first.wait_for(state="attached")
+    visit.page.wait_for_timeout(300)  # the list settles as the last keystroke is searched
+    return results
+
+
+@pytest.mark.browser
+def test_search_finds_questions_and_its_previews_never_show_an_answer(built, visit):
+    """Findings 2 and 6."""
+    visit.goto("/")
+    target = built.failing
+    results = _search(visit, _rarest_word(target, built.questions.values()))
+    assert results.locator(f"a[href*='questions/{target.id}/']").count() >= 1
+    if "why-scale-by-sqrt-dk" in built.questions:  # the id is indexed: "sqrt" finds the √d_k question
+        hrefs = _search(visit, "sqrt").locator("a").evaluate_all("links => links.map(a => a.href)")
+        assert any("questions/why-scale-by-sqrt-dk/" in h for h in hrefs[:5]), hrefs
+    if "layer-norm" in built.questions:
+        assert "questions/layer-norm/" in _search(visit, "layernorm").first.locator("a").first.get_attribute("href")
+    for query in ("kv cache", "softmax", "attention"):
+        results = _search(visit, query)
+        shown = _text(visit.page.locator(".md-search-result").inner_text())
+        assert "\\(" not in shown and "\\[" not in shown, f"raw TeX in the previews for {query!r}"
+        for q in built.questions.values():
+            for probe in _secrets(q):
+                assert probe not in shown, f"searching {query!r} previews {probe!r}"
+    visit.clean()
+
+
+@pytest.mark.browser
+def test_all_questions_filter_by_difficulty_and_topic(built, visit):
+    """Finding 5: there was no way to browse by difficulty across topics."""
+    hard = [q for q in built.questions.values() if q.difficulty == "hard"]
+    visit.goto("/questions/?difficulty=hard")
+    page = visit.page
+    rows = page.locator(".qb-table tbody tr:visible")
+    assert rows.count() == len(hard) > 0
+    assert set(rows.locator("[data-difficulty]").all_inner_texts()) == {"hard"}
+    assert page.locator(".qb-filter-count").inner_text() == f"{len(hard)} of {len(built.questions)} questions"
+    topic = hard[0].topic
+    page.select_option("select[data-filter=topic]", topic)
+    expected = [q for q in hard if q.topic == topic]
+    assert rows.count() == len(expected)
+    assert "difficulty=hard" in page.url and f"topic={topic}" in page.url  # a filtered list can be linked to
+    page.locator(".qb-filter button[type=reset]").click()
+    page.wait_for_function(f"document.querySelectorAll('.qb-table tbody tr:not([hidden])').length == "
+                           f"{len(built.questions)}")
+    visit.goto("/difficulty/")  # the static index across topics
+    for d in ("easy", "medium", "hard"):
+        section = page.locator(f"h2#{d} + div.qb-table tbody tr")
+        assert section.count() == sum(q.difficulty == d for q in built.questions.values())
+    nav = page.locator(".md-nav__link").evaluate_all("links => links.map(a => a.textContent.trim())")
+    assert built.failing.short_title in nav  # the sidebar lists short titles, not question sentences
+    visit.clean()
+
+
+@pytest.mark.browser
+def test_at_phone_width_math_scrolls_visibly_without_clipping_and_lists_reflow(built, phone):
+    """Finding 7: at 390 px a wide equation was clipped with no sign it scrolls; topic tables
+    pushed their last column off the screen."""
+    page = phone.page
+    wide = 0
+    for qid in [built.failing.id, *[q for q in ("kv-cache", "multi-head-attention") if q in built.questions]]:
+        phone.goto(f"/questions/{qid}/")
+        page.evaluate("document.querySelectorAll('article details').forEach(d => d.open = true)")
+        page.wait_for_timeout(200)
+        boxes = page.evaluate("""() => [...document.querySelectorAll('article div.arithmatex')].map(div => {
+            const math = div.querySelector('.katex-display') || div.firstElementChild
+            const d = div.getBoundingClientRect(), m = math.getBoundingClientRect()
+            const first = (div.querySelector('.katex-html .base') || math).getBoundingClientRect()
+            const style = getComputedStyle(div)
+            return {dl: d.left, dr: d.right, ml: m.left, fl: first.left, sw: div.scrollWidth, cw: div.clientWidth,
+                    overflow: style.overflowX, bg: style.backgroundImage, vw: window.innerWidth}
+        })""")
+        for b in boxes:
+            assert b["dl"] >= -0.5 and b["dr"] <= b["vw"] + 0.5, f"{qid}: an equation box leaves the screen: {b}"
+            assert b["fl"] >= b["dl"] - 0.5, f"{qid}: the first glyph of an equation is clipped: {b}"
+            if b["sw"] > b["cw"] + 1:
+                wide += 1
+                assert b["overflow"] in ("auto", "scroll"), b
+                assert "gradient" in b["bg"], f"{qid}: a wide equation shows no sign that it scrolls: {b}"
+        ends = page.evaluate("""() => [...document.querySelectorAll('article div.arithmatex')]
+            .filter(div => div.scrollWidth > div.clientWidth + 1)
+            .map(div => { div.scrollLeft = div.scrollWidth; return div.scrollLeft + div.clientWidth >= div.scrollWidth - 1 })""")
+        assert all(ends), f"{qid}: a wide equation cannot be scrolled to its end"
+    assert wide > 0, "no equation was wider than the phone: the check above proved nothing"
+    for path in ("/topics/attention/", "/questions/", "/difficulty/"):
+        phone.goto(path)
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 390, f"{path} scrolls sideways"
+        badge = page.locator(".qb-table .qb-badge").first
+        box = badge.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, f"{path}: the checks column is cut off"
+    phone.clean()
 
 
 @pytest.mark.browser
 def test_a_figure_loads(built, visit):
     with_figure = next((q for q in built.questions.values()
                         if "qb-figure" in built.html(f"questions/{q.id}")), None)
-    visit.goto(f"/questions/{with_figure.id}/" if with_figure else "/topics/attention/")
-    img = visit.page.locator(".qb-figure img").first
+    assert with_figure is not None
+    visit.goto(f"/questions/{with_figure.id}/")
+    visit.open("Figures")
+    img = visit.page.locator("img.qb-figure").first
     img.scroll_into_view_if_needed()
     visit.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
     assert img.evaluate("img => img.naturalWidth") > 100
-    assert not visit.errors and not visit.external, (visit.errors, visit.external)
+    visit.clean()
 
 
 @pytest.mark.browser
 def test_every_bank_page_loads_with_no_outside_request(built, visit):
-    for path in ("/", "/topics/", "/errata/", "/coverage/", "/contract/", "/checks/", "/tags/",
-                 "/checks/test_attention/"):
+    for path in ("/", "/questions/", "/difficulty/", "/topics/", "/errata/", "/coverage/", "/contract/",
+                 "/checks/", "/tags/", "/checks/test_attention/"):
         visit.goto(path, wait_until="load")
         assert visit.page.locator("article h1").count() == 1, path
     visit.page.wait_for_load_state("networkidle")
-    assert not visit.errors and not visit.external, (visit.errors, visit.external)
+    visit.clean()
 
 
 def _strip_code(page) -> str:
@@ -273,8 +494,22 @@ def _strip_code(page) -> str:
         " return c.textContent; }")
 
 
-def _text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", "", html).replace("&amp;", "&").split())
+def _text(markup: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", markup)).split())
+
+
+def _probe(secret: str) -> str:
+    """The longest stretch of plain words of a text (no math, code or markup): what any page
+    showing the text would show verbatim. Short texts are their own probe."""
+    runs = re.findall(r"[A-Za-z][A-Za-z ,;']+[A-Za-z]", re.sub(r"\$[^$]*\$|`[^`]*`|\*\*|\S*_\S*|\S*√\S*", "|", secret))
+    run = max(runs, key=len) if runs else secret
+    return " ".join(run.split())[:60]
+
+
+def _secrets(q: Question) -> list[str]:
+    """Probes of what a question's reveal holds, long enough (>= 25 characters) to be its own."""
+    texts = [q.answer.short, q.answer.detailed, *(c.claim for c in q.claims), *(e.correct for e in q.errata)]
+    return [p for p in map(_probe, texts) if len(p) >= 25]
 
 
 def _rarest_word(q: Question, questions) -> str:

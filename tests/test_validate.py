@@ -234,3 +234,50 @@ def test_validate_finds_the_bank_from_a_subfolder(bank):
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("1 questions, 2 claims (1 proven by a check)")
+
+
+def test_a_misspelled_field_is_one_problem_that_names_the_field_meant(bank):
+    """Finding 25: `cliam` gave "claim: Field required" and "cliam: unknown field"."""
+    write(bank, "softmax-rows.yaml", GOOD.format(id="softmax-rows").replace("  - claim: Rows", "  - cliam: Rows"))
+    assert problems(bank) == ["questions/attention/softmax-rows.yaml:18: claims.0.cliam: unknown field; "
+                              "did you mean `claim`?"]
+    write(bank, "softmax-rows.yaml", GOOD.format(id="softmax-rows").replace("question:", "questoin:"))
+    assert problems(bank) == ["questions/attention/softmax-rows.yaml:5: questoin: unknown field; "
+                              "did you mean `question`?"]
+    write(bank, "softmax-rows.yaml", GOOD.format(id="softmax-rows") + "colour: red\n")  # nothing close
+    assert problems(bank) == [
+        "questions/attention/softmax-rows.yaml:25: colour: unknown field (not part of the question format)"]
+
+
+def test_a_link_to_a_question_whose_file_failed_to_load_says_so(bank):
+    """Finding 25: each broken file caused follow-on errors that buried the real one."""
+    write(bank, "other.yaml", GOOD.format(id="other").replace("related: []", "related: [softmax-rows, nope]")
+          .replace("test_rows_sum_to_one", "test_other"))
+    (bank / "checks" / "test_demo.py").write_text(CHECKS + "\n\ndef test_other():\n    assert 2 > 1\n")
+    write(bank, "softmax-rows.yaml", GOOD.format(id="softmax-rows").replace("tags: [softmax]", "tags: [softmax"))
+    found = problems(bank)
+    assert found[0].startswith("questions/attention/softmax-rows.yaml:") and "(yaml)" in found[0]
+    assert found[1:] == [
+        "questions/attention/other.yaml:24: related.0: no question has id 'softmax-rows' "
+        "(its file questions/attention/softmax-rows.yaml failed to load)",
+        "questions/attention/other.yaml:24: related.1: no question has id 'nope'"]
+
+
+def test_a_title_is_optional_short_and_plain(bank):
+    (question,) = load_bank(bank).questions
+    assert question.title is None and question.short_title == "What does the softmax do to a row of scores?"
+    write(bank, "softmax-rows.yaml", GOOD.format(id="softmax-rows").replace("topic:", "title: Softmax rows\ntopic:"))
+    assert problems(bank) == [] and load_bank(bank).questions[0].short_title == "Softmax rows"
+    write(bank, "softmax-rows.yaml", GOOD.format(id="softmax-rows").replace("topic:", "title: Why $\\sqrt{d}$\ntopic:"))
+    (problem,) = problems(bank)
+    assert problem.startswith("questions/attention/softmax-rows.yaml:2: title: a title is plain text")
+    write(bank, "softmax-rows.yaml", GOOD.format(id="softmax-rows").replace("topic:", f"title: {'x' * 61}\ntopic:"))
+    (problem,) = problems(bank)
+    assert "title: String should have at most 60 characters" in problem
+
+
+def test_an_answer_has_no_headings_outside_code():
+    assert lint_markdown("**Lead.** text\n\n```python\n# a comment\n```\n") == []
+    assert lint_markdown("text\n\n## Section\n\nmore") == [
+        "answer line 3: no headings in an answer (the page's outline and its search index are the site's); "
+        "use **bold** for a paragraph's lead"]

@@ -11,6 +11,7 @@ Nothing here imports pydantic or torch.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,22 @@ from qbank.bank.loader import find_root
 from qbank.bank.topics import DIFFICULTIES, TOPICS
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+TITLE_MAX = 60  # characters of a question's short title (`title:`)
+
+
+def default_title(question: str) -> str:
+    """A short title for a question that gives none: its first sentence, cut at a clause
+    boundary when longer than TITLE_MAX ("What is KV caching in autoregressive decoding?")."""
+    text = " ".join(question.split())
+    first = re.match(r".+?[?.!](?=\s|$)", text)
+    sentence = first.group(0) if first else text
+    if len(sentence) <= TITLE_MAX:
+        return sentence
+    cut = sentence[:TITLE_MAX]
+    for mark in (": ", "; ", ", ", " ("):
+        if (i := cut.rfind(mark)) >= 20:
+            return cut[:i] + "…"
+    return cut.rsplit(" ", 1)[0] + "…"
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,11 @@ class Entry:
     sources: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     path: Path | None = None
+    title: str | None = None  # as written; `short_title` always has one
+
+    @property
+    def short_title(self) -> str:
+        return self.title or default_title(self.question)
 
     @property
     def checks(self) -> list[str]:
@@ -131,13 +153,20 @@ def parse(path: Path) -> Entry:
         claims=tuple(Claim(**_fields(c, Claim)) for c in _get(data, "claims", list)),
         errata=tuple(Erratum(**_fields(c, Erratum)) for c in data.get("errata") or []),
         solution=_strings(data, "solution"), sources=_strings(data, "sources"),
-        related=_strings(data, "related"), path=path)
+        related=_strings(data, "related"), path=path, title=_optional(data, "title"))
 
 
 def _get(data: dict, key: str, kind: type):
     value = data.get(key)
     if not isinstance(value, kind):
         raise NotAQuestion(f"`{key}` missing or not a {kind.__name__}")
+    return value
+
+
+def _optional(data: dict, key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise NotAQuestion(f"`{key}` is not a string")
     return value
 
 

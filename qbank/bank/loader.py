@@ -9,6 +9,7 @@ merge. Nothing here imports torch.
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -175,16 +176,49 @@ def _validate(src: Source) -> tuple[Question | None, list[Problem]]:
     try:
         return Question.model_validate(src.data), []
     except ValidationError as e:
+        errors = [(tuple(p for p in err["loc"] if not str(p).startswith("function-after")), err)
+                  for err in e.errors(include_url=False)]
+        missing = {loc for loc, err in errors if err["type"] == "missing"}
+        meant: dict[Loc, str] = {}  # a misspelled field -> the field it was meant to be
+        for loc, err in errors:
+            if err["type"] == "extra_forbidden" and isinstance(loc[-1], str):
+                known = _fields_at(Question, loc[:-1])
+                close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)
+                if close:
+                    meant[loc] = close[0]
+        explained = {(*loc[:-1], name) for loc, name in meant.items() if (*loc[:-1], name) in missing}
         problems = []
-        for err in e.errors(include_url=False):
-            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
+        for loc, err in errors:
+            if loc in explained:  # "claim: Field required" is the typo `cliam` below
+                continue
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown field (not part of the question format)"
+                if loc in meant:
+                    msg = f"unknown field; did you mean `{meant[loc]}`?"
             elif err["type"] == "literal_error":
                 msg = f"{msg}, got {err['input']!r}"
             problems.append(Problem(src.path, src.line(loc), _dotted(loc) or "(question)", msg))
         return None, problems
+
+
+def _fields_at(model, loc: Loc) -> list[str]:
+    """The field names of the schema model found at `loc` (list indices skipped), if any."""
+    import typing
+
+    from pydantic import BaseModel
+
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = field.annotation
+        while typing.get_origin(model) is not None:  # list[Claim], Claim | None -> Claim
+            args = [a for a in typing.get_args(model) if a is not type(None)]
+            model = args[0] if args else None
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
 
 
 def _dotted(loc: Loc) -> str:

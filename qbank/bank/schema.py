@@ -5,6 +5,8 @@ an unknown field, a missing field or a value of the wrong type is an error (YAML
 `no` -> False surprises included), never silently coerced.
 
     id: scaled-dot-product-attention      # == the file name without .yaml
+    title: Scaled dot-product attention   # optional: a short title for menus and lists, plain
+                                          # text, <= 60 characters (default: from the question)
     topic: attention                      # == the folder name; one of TOPICS
     difficulty: easy | medium | hard
     tags: [softmax, shapes]
@@ -34,8 +36,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from qbank.bank.catalog import TITLE_MAX, default_title
 from qbank.bank.topics import DIFFICULTIES, TOPICS
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -112,6 +115,8 @@ class Erratum(_Strict):
 
 class Question(_Strict):
     id: str = Field(pattern=ID_PATTERN)
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX,
+                              description="A short title for menus and lists; plain text.")
     topic: Topic
     difficulty: Difficulty
     tags: list[Tag] = Field(min_length=1)
@@ -122,6 +127,19 @@ class Question(_Strict):
     solution: list[SolutionRef] = Field(default_factory=list)
     errata: list[Erratum] = Field(default_factory=list)
     related: list[QuestionId] = Field(default_factory=list)
+
+    @field_validator("title")
+    @classmethod
+    def _plain_title(cls, title: str | None) -> str | None:
+        if title is not None and (bad := sorted(set(title) & set("$`"))):
+            raise ValueError(f"a title is plain text (it is shown where no Markdown or math renders): "
+                             f"no {' or '.join(bad)} (write math as it reads, e.g. √d_k)")
+        return title
+
+    @property
+    def short_title(self) -> str:
+        """`title`, or one derived from the question (its first sentence, shortened)."""
+        return self.title or default_title(self.question)
 
     @property
     def checks(self) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -22,13 +22,39 @@ SECTION = "# --8<-- [start:{name}]"  # the snippet marker the site embeds a solu
 @dataclass(frozen=True)
 class SeedIndex:
     canonical: dict[str, str]  # C01 -> the canonical question
-    items: dict[str, dict]  # 000-1 -> {document, line, canonical: [C18]}
+    items: dict[str, dict]  # 000-1 -> {document, line, about, canonical: [C18]}
+    documents: dict[str, dict] = field(default_factory=dict)  # 000 -> {file, title, kind}
+
+    def document_title(self, doc: str) -> str:
+        return (self.documents.get(doc) or {}).get("title") or f"Document {doc}"
+
+    def describe(self, item: str) -> str:
+        """What a reader sees for a seed item: its document's title and what the item is about
+        ("Complete list of Transformer interview questions, Q34: the attention function ...")."""
+        meta = self.items.get(item)
+        if meta is None:
+            return f"{item} (not in the seed index)"
+        where = self.document_title(meta["document"])
+        label = item_label(item)
+        about = meta.get("about")
+        return f"{where}, {label}: {about}" if about else f"{where}, {label}"
+
+
+def item_label(item: str) -> str:
+    """Where in its document an item is: '003-34' -> 'Q34'; '001-how-3' -> 'overview step 3';
+    '004-topic-moe' -> 'header'; '002-multi-head' -> 'section'."""
+    _, _, rest = item.partition("-")
+    if rest.isdigit():
+        return f"Q{rest}"
+    if rest.startswith("how-"):
+        return f"overview step {rest.removeprefix('how-')}"
+    return "header" if rest.startswith("topic-") else "section"
 
 
 @cache
 def seed_index() -> SeedIndex:
     data = yaml.safe_load((Path(__file__).with_name("seed_index.yaml")).read_text(encoding="utf-8"))
-    return SeedIndex(data["canonical"], data["items"])
+    return SeedIndex(data["canonical"], data["items"], data.get("documents") or {})
 
 
 @dataclass
@@ -36,6 +62,7 @@ class Report:
     bank: Bank
     problems: list[Problem]
     uncovered: list[str]  # seed items no question cites
+    reads: dict[str, set[str]] = field(default_factory=dict)  # check -> contract names it reads (the site shows them)
 
     @property
     def claims(self) -> int:
@@ -55,6 +82,7 @@ def validate(root: Path | None = None, import_solutions: bool = True) -> Report:
     problems += found
     cited: set[str] = set()
     covered: set[str] = set()
+    broken = _broken_ids(bank)  # question id -> its file, for the files that failed to load
     for q in bank.questions:
         src = bank.sources[q.id]
 
@@ -65,11 +93,11 @@ def validate(root: Path | None = None, import_solutions: bool = True) -> Report:
             report(("id",), f"id {q.id!r} must match the file name {src.path.name!r}")
         if src.path.parent.name != q.topic:
             report(("topic",), f"topic {q.topic!r} must match the folder {src.path.parent.name!r}")
-        for field in ("sources", "tags", "related", "solution"):
-            values = getattr(q, field)
+        for name in ("sources", "tags", "related", "solution"):
+            values = getattr(q, name)
             for i, value in enumerate(values):
                 if value in values[:i]:
-                    report((field, i), f"{value!r} is listed twice")
+                    report((name, i), f"{value!r} is listed twice")
         for i, item in enumerate(q.sources):
             if item not in seeds.items:
                 report(("sources", i), f"unknown seed item {item!r} (the valid ids are in qbank/bank/seed_index.yaml)")
@@ -77,19 +105,21 @@ def validate(root: Path | None = None, import_solutions: bool = True) -> Report:
         for i, other in enumerate(q.related):
             if other == q.id:
                 report(("related", i), "a question cannot be related to itself")
+            elif other in broken:  # a follow-on of that file's own problem, reported above
+                report(("related", i), f"no question has id {other!r} (its file {broken[other]} failed to load)")
             elif other not in bank.by_id:
                 report(("related", i), f"no question has id {other!r}")
         for i, ref in enumerate(q.solution):
             if message := _check_solution(bank.root, ref, import_solutions):
                 report(("solution", i), message)
-        for field, entries in (("claims", q.claims), ("errata", q.errata)):
+        for name, entries in (("claims", q.claims), ("errata", q.errata)):
             for i, entry in enumerate(entries):
                 if entry.check:
                     cited.add(entry.check)
                     if entry.check not in checks:
-                        report((field, i, "check"), f"no check {entry.check} (no such test function in checks/)")
+                        report((name, i, "check"), f"no check {entry.check} (no such test function in checks/)")
                     elif message := _kind_problem(entry.kind, entry.check, reads.get(entry.check, set())):
-                        report((field, i, "kind"), message)
+                        report((name, i, "kind"), message)
         for i, erratum in enumerate(q.errata):
             if erratum.source not in seeds.items:
                 report(("errata", i, "source"), f"unknown seed item {erratum.source!r}")
@@ -103,7 +133,26 @@ def validate(root: Path | None = None, import_solutions: bool = True) -> Report:
         if node not in cited and not bank.unreadable:  # an unreadable file may claim it
             problems.append(Problem(path, line, node.split("::")[1], "no question claims this check"))
     uncovered = [item for item in seeds.items if item not in covered]
-    return Report(bank, problems, uncovered)
+    return Report(bank, problems, uncovered, reads)
+
+
+def _broken_ids(bank: Bank) -> dict[str, str]:
+    """The ids of the questions whose file failed to load (the id it gives, else its name)."""
+    found = {}
+    for path in bank.unreadable:
+        found[path.stem] = _shown(bank.root, path)
+    for src in bank.invalid:
+        qid = src.data.get("id") if isinstance(src.data, dict) else None
+        found[qid if isinstance(qid, str) else src.path.stem] = _shown(bank.root, src.path)
+        found.setdefault(src.path.stem, _shown(bank.root, src.path))
+    return {qid: path for qid, path in found.items() if qid not in bank.by_id}
+
+
+def _shown(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _kind_problem(kind: str, check: str, reads: set[str]) -> str | None:
@@ -142,6 +191,16 @@ def lint_markdown(text: str) -> list[str]:
     for i, line in enumerate(lines):
         if "$$" in line and line.strip() != "$$" and not re.fullmatch(r"\s*\$\$.*\$\$\s*", line):
             problems.append(f"answer line {i + 1}: put $$ on a line of its own")
+    fence = None
+    for i, line in enumerate(lines):
+        if m := re.match(r"\s*(```+|~~~+)", line):
+            if fence is None:
+                fence = m.group(1)
+            elif m.group(1).startswith(fence):
+                fence = None
+        elif fence is None and re.match(r" {0,3}#{1,6}(\s|$)", line):
+            problems.append(f"answer line {i + 1}: no headings in an answer (the page's outline and its search "
+                            "index are the site's); use **bold** for a paragraph's lead")
     return problems
 
 
