@@ -169,3 +169,14 @@ def warmup_stable_decay(warmup: int, stable: int, decay: int):
     phases.append(LinearLR(opt, start_factor=1.0, end_factor=0.0, total_iters=decay))
     sched = phases[0] if len(phases) == 1 else SequentialLR(opt, phases, milestones=milestones)
     return _as_multiplier(_rates(sched, warmup + stable + decay + 1))
+
+
+# ---------------------------------------------------------------- loss scaling
+
+class LossScaler(torch.amp.GradScaler):
+    """torch.amp.GradScaler itself, on the CPU (the contract's arguments are its own)."""
+
+    def __init__(self, init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,
+                 backoff_factor: float = 0.5, growth_interval: int = 2000):
+        super().__init__("cpu", init_scale=init_scale, growth_factor=growth_factor,
+                         backoff_factor=backoff_factor, growth_interval=growth_interval)
