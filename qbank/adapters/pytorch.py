@@ -180,3 +180,8 @@ class LossScaler(torch.amp.GradScaler):
                  backoff_factor: float = 0.5, growth_interval: int = 2000):
         super().__init__("cpu", init_scale=init_scale, growth_factor=growth_factor,
                          backoff_factor=backoff_factor, growth_interval=growth_interval)
+
+
+# ---------------------------------------------------------------- optimizers (PyTorch has no Lion)
+
+AdamW = torch.optim.AdamW
