@@ -192,6 +192,8 @@ def test_fp32_fp16_and_bf16_split_their_bits_8_23_5_10_and_8_7_between_exponent_
     # the largest values: fp16 65504; bf16 and fp32 about 3.4e38 (the same exponent range)
     assert torch.finfo(F16).max == (2 - 2 ** -10) * 2 ** 15
     assert torch.finfo(BF16).smallest_normal == torch.finfo(F32).smallest_normal == 2.0 ** -126
+    # fp16's smallest positive number, the subnormal with only the last mantissa bit set: 2^-24 = 6e-8
+    assert torch.tensor(1, dtype=torch.int16).view(F16).item() == torch.finfo(F16).smallest_normal * 2 ** -10
 
 
 def test_bf16_has_fp32s_exponent_range_so_1e_8_survives_where_fp16_flushes_it_to_zero():
@@ -241,10 +243,11 @@ def test_cpu_autocast_runs_matmuls_in_bf16_and_loss_functions_in_fp32():
         low = {"linear": F.linear(x, w).dtype, "matmul": (x @ w).dtype, "bmm": torch.bmm(x[None], w[None]).dtype}
         xb = x.to(BF16)                                         # even from bf16 inputs:
         high = {"cross_entropy": F.cross_entropy(xb, target).dtype, "mse_loss": F.mse_loss(xb, xb).dtype}
-        follows = {"softmax of fp32": F.softmax(x, -1).dtype, "softmax of bf16": F.softmax(xb, -1).dtype}
+        follows = {"softmax of fp32": F.softmax(x, -1).dtype, "softmax of bf16": F.softmax(xb, -1).dtype,
+                   "gelu of fp32": F.gelu(x).dtype, "gelu of bf16": F.gelu(xb).dtype}
     assert set(low.values()) == {BF16}, low
     assert set(high.values()) == {F32}, high
-    assert follows == {"softmax of fp32": F32, "softmax of bf16": BF16}, follows
+    assert follows == {"softmax of fp32": F32, "softmax of bf16": BF16, "gelu of fp32": F32, "gelu of bf16": BF16}, follows
 
 
 # ---------------------------------------------------------------- memory (fact)
@@ -287,6 +290,7 @@ def test_adam_holds_16_bytes_per_parameter_in_fp32_and_in_mixed_precision_alike(
     assert [b / n for b in fp32_bytes] == [4, 4, 8], fp32_bytes      # weights, grads, moments
     assert [b / n for b in mixed_bytes] == [2, 2, 4, 8], mixed_bytes  # bf16 weights, bf16 grads, master, moments
     assert sum(fp32_bytes) == sum(mixed_bytes) == 16 * n
+    assert sum(mixed_bytes) + _bytes(m.grad for m in master) == 20 * n  # if the fp32 gradients were kept too
 
 
 def test_bf16_autocast_halves_the_bytes_a_linear_gelu_linear_block_saves_for_backward():

@@ -175,6 +175,18 @@ def test_adam_keeps_two_state_tensors_per_parameter():
     assert set(_state_tensors(opt, p)) == {"exp_avg", "exp_avg_sq"}
 
 
+def test_without_bias_correction_adams_first_step_would_be_3_2_times_larger():
+    # torch.optim.Adam's raw moments after one step: m = (1 - b1) g, v = (1 - b2) g^2
+    (p,) = _params(0, (5,))
+    opt = torch.optim.Adam([p], lr=0.1, eps=0.0)                # betas (0.9, 0.999)
+    before = p.detach().clone()
+    p.grad = randn(5, seed=1)
+    opt.step()
+    raw = opt.state[p]["exp_avg"] / opt.state[p]["exp_avg_sq"].sqrt()  # m / sqrt(v), uncorrected
+    assert_close(raw, p.grad.sign() * (1 - 0.9) / math.sqrt(1 - 0.999))  # 3.16 in every coordinate
+    assert_close((p.detach() - before).abs(), torch.full((5,), 0.1, dtype=F64))  # the corrected step: lr
+
+
 def test_torch_adafactor_keeps_a_row_and_a_column_vector_for_a_weight_matrix():
     n, m = 64, 32
     w = nn.Parameter(randn(n, m, seed=0))
