@@ -1,12 +1,12 @@
-"""Claims about training and inference (questions/training/*.yaml): dropout, learning-rate
-schedules, label smoothing, clipping, mixed precision, AdamW, gradient accumulation, teacher
-forcing, decoding and sampling.
+"""Claims about training and inference (questions/training/*.yaml): dropout, label smoothing,
+teacher forcing, decoding and sampling. (Learning-rate schedules, mixed precision and the
+optimizer step are in test_lr_schedule.py, test_mixed_precision.py and test_optimizers.py.)
 
 None of these is in the implementation contract, so each gets a small reference function
 below (named, with a docstring) that is set against PyTorch's own function where one exists
-(`F.dropout`, `F.cross_entropy(label_smoothing=)`, `clip_grad_norm_`, `torch.optim.AdamW`,
-`torch.multinomial`). Claims about decoding with attention use `impl`. Statistical checks use
-seeded generators and a tolerance derived from the sampling distribution (stated where used).
+(`F.dropout`, `F.cross_entropy(label_smoothing=)`, `torch.multinomial`). Claims about
+decoding with attention use `impl`. Statistical checks use seeded generators and a tolerance
+derived from the sampling distribution (stated where used).
 """
 
 import math
@@ -91,33 +91,6 @@ def test_attention_dropout_acts_on_the_weights_after_the_softmax():
     assert_close(w_train[kept], w_eval[kept] / 0.5)  # the same softmax weights, rescaled
 
 
-# --- learning-rate schedules -------------------------------------------------------------
-
-def paper_lr(step: int, d_model: int = 512, warmup: int = 4000) -> float:
-    """Vaswani et al. (2017), eq. 3: d^-0.5 * min(step^-0.5, step * warmup^-1.5)."""
-    return d_model ** -0.5 * min(step ** -0.5, step * warmup ** -1.5)
-
-
-def seed_inverse_sqrt_lr(step: int, lr0: float = 1.0, warmup: int = 4000) -> float:
-    """The formula item 003-22 gives: lr0 / sqrt(max(step, warmup))."""
-    return lr0 / math.sqrt(max(step, warmup))
-
-
-def test_paper_schedule_rises_linearly_to_step_4000_then_decays_as_one_over_sqrt_step():
-    lrs = [paper_lr(s) for s in range(1, 20_001)]
-    peak = max(range(len(lrs)), key=lrs.__getitem__) + 1
-    assert peak == 4000  # measured peak value 6.99e-4
-    assert_close(paper_lr(2000), paper_lr(1000) * 2)           # linear ramp: lr proportional to step
-    assert_close(paper_lr(16_000), paper_lr(4000) / 2)         # step^-0.5 decay: 4x steps, half the lr
-    assert all(a < b for a, b in zip(lrs[:3999], lrs[1:4000]))  # strictly increasing during warmup
-
-
-def test_the_seed_inverse_sqrt_formula_is_flat_during_warmup():
-    during = {seed_inverse_sqrt_lr(s) for s in (1, 2000, 4000)}
-    assert len(during) == 1                                    # no ramp at all: 1/sqrt(4000) = 1.58e-2
-    assert paper_lr(1) < paper_lr(2000) < paper_lr(4000)
-
-
 # --- label smoothing ---------------------------------------------------------------------
 
 def smoothed_targets(target: torch.Tensor, K: int, eps: float) -> torch.Tensor:
@@ -147,74 +120,6 @@ def test_with_label_smoothing_the_loss_is_minimised_at_a_finite_logit_gap():
     hard = torch.tensor([[20.0, 0, 0]], dtype=torch.float64, requires_grad=True)
     F.cross_entropy(hard, torch.tensor([0])).backward()
     assert hard.grad[0, 0] < 0
-
-
-# --- gradient clipping, mixed precision, AdamW, accumulation -----------------------------
-
-def clip_by_norm(grads: list[torch.Tensor], max_norm: float) -> list[torch.Tensor]:
-    """Scale all gradients by min(1, max_norm / ||g||) with ||g|| their joint L2 norm."""
-    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
-    return [g * min(1.0, max_norm / total.item()) for g in grads]
-
-
-@given(seeds, st.sampled_from([0.1, 1.0, 100.0]))
-def test_clipping_by_norm_caps_the_norm_and_keeps_the_direction(seed, max_norm):
-    params = [nn.Parameter(torch.zeros(3, 4, dtype=torch.float64)), nn.Parameter(torch.zeros(5, dtype=torch.float64))]
-    grads = [randn(3, 4, seed=seed) * 10, randn(5, seed=seed + 1) * 10]
-    for p, g in zip(params, grads):
-        p.grad = g.clone()
-    before = torch.cat([g.flatten() for g in grads])
-    torch.nn.utils.clip_grad_norm_(params, max_norm)
-    after = torch.cat([p.grad.flatten() for p in params])
-    assert_close(after, torch.cat([g.flatten() for g in clip_by_norm(grads, max_norm)]))
-    assert after.norm() <= max_norm * (1 + 1e-6) + 1e-12
-    assert_close(F.cosine_similarity(after, before, dim=0).item(), 1.0)
-
-
-def test_a_small_fp16_gradient_underflows_to_zero_unless_the_loss_is_scaled():
-    g = 1e-8                                                   # below fp16's smallest subnormal, 6e-8
-    assert torch.tensor(g, dtype=torch.float16).item() == 0.0
-    scaled = torch.tensor(g * 2 ** 16, dtype=torch.float16)    # loss scaling by 65536
-    recovered = scaled.float() / 2 ** 16
-    assert abs(recovered.item() - g) / g < 1e-3                # fp16 keeps 11 significant bits
-
-
-def test_backward_through_fp16_activations_gives_fp16_gradients():
-    x = randn(4, 3, seed=6).half().requires_grad_()
-    w = randn(3, 2, seed=7).half()
-    (x @ w).sum().backward()
-    assert x.grad.dtype == torch.float16                       # the backward pass is low precision too
-
-
-def test_with_zero_gradient_adamw_shrinks_a_weight_by_lr_times_wd_but_adam_with_l2_takes_a_full_step():
-    def one_step(opt_cls):
-        w = nn.Parameter(torch.ones(1, dtype=torch.float64))
-        opt = opt_cls([w], lr=0.1, weight_decay=0.1)
-        w.grad = torch.zeros_like(w)
-        opt.step()
-        return w.item()
-    assert_close(one_step(torch.optim.AdamW), 1 - 0.1 * 0.1)   # 0.99: decay decoupled from the gradient
-    assert_close(one_step(torch.optim.Adam), 0.9, atol=1e-6, rtol=0)  # L2 goes through m/sqrt(v): lr * sign
-
-
-def test_adam_keeps_two_state_tensors_per_parameter():
-    w = nn.Parameter(torch.ones(3, dtype=torch.float64))
-    opt = torch.optim.AdamW([w])
-    w.grad = torch.ones_like(w)
-    opt.step()
-    assert {k for k, v in opt.state[w].items() if v.shape == w.shape} == {"exp_avg", "exp_avg_sq"}
-
-
-def test_accumulating_micro_batch_gradients_of_the_loss_over_n_equals_the_full_batch_gradient():
-    model = nn.Linear(6, 3, dtype=torch.float64)
-    x, y = randn(32, 6, seed=3), randn(32, 3, seed=4)
-    F.mse_loss(model(x), y).backward()
-    full = [p.grad.clone() for p in model.parameters()]
-    model.zero_grad()
-    for xb, yb in zip(x.chunk(4), y.chunk(4)):
-        (F.mse_loss(model(xb), yb) / 4).backward()             # gradients add up across backward calls
-    for g_full, p in zip(full, model.parameters()):
-        assert_close(p.grad, g_full)
 
 
 # --- teacher forcing and autoregressive decoding -----------------------------------------

@@ -119,3 +119,69 @@ class EncoderLayer(nn.Module):
         self._torch_layer.train()  # dropout is 0; see the docstring
         self._torch_layer.norm_first = self.norm_first
         return torch.func.functional_call(self._torch_layer, params, (x,), {"src_mask": src_mask})
+
+
+# ---------------------------------------------------------------- learning-rate schedules
+# PyTorch builds schedules from scheduler objects (LinearLR, CosineAnnealingLR, SequentialLR), not
+# from a multiplier function; these run PyTorch's own composition on a throwaway optimizer and hand
+# its learning rates back as the contract's f(s) (base lr 1, step t = s + 1). PyTorch has no
+# inverse-square-root scheduler, so `noam` is left out.
+
+def _rates(scheduler, steps: int) -> list[float]:
+    opt = scheduler.optimizer
+    out = []
+    for _ in range(steps):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        scheduler.step()
+    return out
+
+
+def _as_multiplier(rates: list[float]):
+    return lambda s: rates[min(s, len(rates) - 1)]
+
+
+def _unit_optimizer() -> torch.optim.Optimizer:
+    return torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0)
+
+
+def warmup_cosine(warmup: int, total: int, floor: float = 0.0):
+    from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR
+
+    opt = _unit_optimizer()
+    cosine = CosineAnnealingLR(opt, T_max=total - warmup, eta_min=floor)
+    sched = cosine if warmup == 1 else SequentialLR(
+        opt, [LinearLR(opt, start_factor=1 / warmup, end_factor=1.0, total_iters=warmup - 1), cosine],
+        milestones=[warmup - 1])
+    return _as_multiplier(_rates(sched, total + 1))
+
+
+def warmup_stable_decay(warmup: int, stable: int, decay: int):
+    from torch.optim.lr_scheduler import LinearLR, SequentialLR
+
+    opt, phases, milestones = _unit_optimizer(), [], []
+    if warmup > 1:
+        phases.append(LinearLR(opt, start_factor=1 / warmup, end_factor=1.0, total_iters=warmup - 1))
+        milestones.append(warmup - 1)
+    if stable > 0:
+        phases.append(LinearLR(opt, start_factor=1.0, end_factor=1.0, total_iters=stable))
+        milestones.append(warmup - 1 + stable)
+    phases.append(LinearLR(opt, start_factor=1.0, end_factor=0.0, total_iters=decay))
+    sched = phases[0] if len(phases) == 1 else SequentialLR(opt, phases, milestones=milestones)
+    return _as_multiplier(_rates(sched, warmup + stable + decay + 1))
+
+
+# ---------------------------------------------------------------- loss scaling
+
+class LossScaler(torch.amp.GradScaler):
+    """torch.amp.GradScaler itself, on the CPU (the contract's arguments are its own)."""
+
+    def __init__(self, init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,
+                 backoff_factor: float = 0.5, growth_interval: int = 2000):
+        super().__init__("cpu", init_scale=init_scale, growth_factor=growth_factor,
+                         backoff_factor=backoff_factor, growth_interval=growth_interval)
+
+
+# ---------------------------------------------------------------- optimizers (PyTorch has no Lion)
+
+AdamW = torch.optim.AdamW
