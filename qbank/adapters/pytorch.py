@@ -4,8 +4,8 @@
 here rejects a correct implementation, so it is the check that is wrong; `tests/`
 runs this on every change.
 
-Where PyTorch has no public module for a contract name (split_heads, merge_heads) this
-adapter leaves it out, and the checks of that name are skipped. The only code here
+Where PyTorch has no public module for a contract name this adapter leaves it out, says
+why in ABSENT, and the checks of that name are skipped. The only code here
 converts conventions: PyTorch's MultiheadAttention takes a bool mask that is True where
 attending is NOT allowed, the opposite of the contract (and of SDPA).
 """
@@ -15,6 +15,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+# The contract names PyTorch has nothing public for (tests/test_impl_plugin.py holds this list to
+# what the adapter really leaves out).
+ABSENT = {
+    "split_heads": "nn.MultiheadAttention splits heads inside F.multi_head_attention_forward",
+    "merge_heads": "the inverse, likewise internal",
+    "sinusoidal_positions": "PyTorch has no positional-encoding module",
+    "noam": "torch.optim.lr_scheduler has no inverse-square-root schedule",
+    "Lion": "torch.optim has no Lion optimizer",
+    "decay_param_groups": "PyTorch leaves the choice of decayed parameters to the user",
+}
 
 
 def attention_weights(q: Tensor, k: Tensor, mask: Tensor | None = None) -> Tensor:
