@@ -119,3 +119,11 @@ class EncoderLayer(nn.Module):
         self._torch_layer.train()  # dropout is 0; see the docstring
         self._torch_layer.norm_first = self.norm_first
         return torch.func.functional_call(self._torch_layer, params, (x,), {"src_mask": src_mask})
+
+
+# --- cross_entropy: F.cross_entropy itself (its defaults are the contract's: ignore_index=-100,
+# label smoothing spread over all V classes, mean over the non-ignored targets). PyTorch has no
+# perplexity, bits-per-byte or causal-LM loss of its own, so those names are left out.
+
+def cross_entropy(logits: Tensor, target: Tensor, ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
+    return F.cross_entropy(logits, target, ignore_index=ignore_index, label_smoothing=label_smoothing)
