@@ -60,6 +60,23 @@ def test_cross_entropy_is_finite_and_exact_for_huge_logits_and_in_float16(impl):
                  msg=f"float16 cross_entropy = {ours.item()}, exact = {expected.item():.3f}")
 
 
+def test_exp_overflows_float16_above_ln_of_its_largest_value_and_float64_above_709():
+    for dtype in (torch.float16, torch.float32, torch.float64):
+        limit = math.log(torch.finfo(dtype).max)  # 11.09, 88.72, 709.78
+        below, above = torch.tensor([limit - 0.01, limit + 0.01], dtype=torch.float64).to(dtype).exp().tolist()
+        assert math.isfinite(below) and math.isinf(above), (dtype, limit, below, above)
+
+
+@given(st.integers(1, 6), vocab, st.sampled_from([-1e3, 1.0, 1e3]), seeds)
+def test_cross_entropy_is_unchanged_by_adding_the_same_constant_to_every_logit(impl, N, V, c, seed):
+    # why subtracting the row maximum is allowed (and why log Z can drift unless a z-loss pins it)
+    logits = randn(N, V, seed=seed) * 3
+    target = _targets(N, V, seed, -100)
+    shifted = impl.cross_entropy(logits + c, target)
+    assert_close(shifted, impl.cross_entropy(logits, target), rtol=1e-9, atol=1e-9,
+                 msg=f"adding {c} to every logit changed the loss to {shifted.item()}")
+
+
 @given(st.integers(2, 6), vocab, seeds)
 def test_ignored_targets_drop_out_of_the_sum_and_of_the_count(impl, N, V, seed):
     logits = randn(N, V, seed=seed)
@@ -180,16 +197,17 @@ def test_causal_lm_loss_gradient_reaches_only_positions_whose_next_token_is_a_ta
 
 
 def test_averaging_micro_batch_means_misweights_tokens_and_dividing_by_the_batch_token_count_fixes_it(impl):
-    # Gradient accumulation over 2 micro-batches of 2 sequences with 2, 9, 3 and 12 target tokens.
+    # Gradient accumulation over 2 micro-batches of a batch whose 4 sequences have 2, 9, 5 and 12 target
+    # tokens: split (2, 9) + (5, 12), unequal counts 11 and 17; or (2, 12) + (9, 5), equal counts 14 and 14.
     V, D, T = 5, 4, 14
     g = torch.Generator().manual_seed(3)
     emb = torch.randn(V, D, generator=g, dtype=torch.float64)
     W = torch.randn(D, V, generator=g, dtype=torch.float64, requires_grad=True)  # the shared parameter
     ids = torch.randint(V, (4, T), generator=g)
-    n_targets = torch.tensor([2, 9, 3, 12])
+    n_targets = torch.tensor([2, 9, 5, 12])
     t = torch.arange(T)
     loss_mask = (t >= 1) & (t <= n_targets[:, None])  # tokens 1..n are targets, the rest is padding
-    micro = [slice(0, 2), slice(2, 4)]
+    unequal, equal = [[0, 1], [2, 3]], [[0, 3], [1, 2]]
     total = int(n_targets.sum())
 
     def grad_of(losses):
@@ -198,25 +216,28 @@ def test_averaging_micro_batch_means_misweights_tokens_and_dividing_by_the_batch
             loss.backward()  # gradients add up across backward calls
         return W.grad.clone()
 
-    def loss_of(s, **kw):
-        return impl.causal_lm_loss(emb[ids[s]] @ W, ids[s], loss_mask[s], **kw)
+    def loss_of(rows, **kw):
+        return impl.causal_lm_loss(emb[ids[rows]] @ W, ids[rows], loss_mask[rows], **kw)
 
-    full = grad_of([loss_of(slice(0, 4))])
-    fixed = grad_of([loss_of(s, num_items_in_batch=total) for s in micro])
+    full = grad_of([loss_of([0, 1, 2, 3])])
+    fixed = grad_of([loss_of(rows, num_items_in_batch=total) for rows in unequal])
     assert_close(fixed, full, rtol=1e-6, atol=1e-9,
                  msg="micro-batch losses with num_items_in_batch = the batch's target-token count must "
                      "accumulate to the full batch's gradient")
-    mean_of_means = grad_of([loss_of(s) / len(micro) for s in micro])
+    mean_of_means = grad_of([loss_of(rows) / 2 for rows in unequal])
     rel = ((mean_of_means - full).norm() / full.norm()).item()
-    assert rel > 0.05, (f"averaging the micro-batch means should weight the 5 tokens of micro-batch 1 more than "
-                        f"the 21 of micro-batch 2; its gradient differs from the full batch's by only {rel:.3f}")
-    # what it computes instead: each micro-batch's mean, weighted 1/2, whatever its token count
+    assert rel > 0.05, (f"averaging the micro-batch means should weight the 11 tokens of micro-batch 1 more than "
+                        f"the 17 of micro-batch 2; its gradient differs from the full batch's by only {rel:.3f}")
+    assert_close(grad_of([loss_of(rows) / 2 for rows in equal]), full, rtol=1e-6, atol=1e-9,
+                 msg="with 14 target tokens in each micro-batch, the mean of the micro-batch means is the "
+                     "full batch's mean")
+    # what the mean of means computes: each micro-batch's own mean, weighted 1/2 whatever its token count
     with torch.no_grad():
         per_token = F.cross_entropy((emb[ids] @ W)[:, :-1].reshape(-1, V),
                                     ids.masked_fill(~loss_mask, -100)[:, 1:].reshape(-1),
                                     reduction="none").view(4, T - 1)
-        sums = torch.stack([per_token[s].sum() for s in micro])
-        counts = torch.stack([n_targets[s].sum() for s in micro]).double()
-        pitfall = sum(loss_of(s) for s in micro) / len(micro)
+        sums = torch.stack([per_token[rows].sum() for rows in unequal])
+        counts = torch.stack([n_targets[rows].sum() for rows in unequal]).double()
+        pitfall = sum(loss_of(rows) for rows in unequal) / 2
     assert_close(pitfall.double(), (sums / counts).mean(), rtol=1e-6, atol=1e-9)
     assert not torch.isclose((sums / counts).mean(), sums.sum() / counts.sum(), rtol=1e-3)

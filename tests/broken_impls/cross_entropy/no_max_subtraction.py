@@ -16,4 +16,5 @@ def cross_entropy(logits, target, ignore_index=-100, label_smoothing=0.0):
 
 MUST_FAIL = {
     "checks/test_cross_entropy.py::test_cross_entropy_is_finite_and_exact_for_huge_logits_and_in_float16",
+    "checks/test_cross_entropy.py::test_cross_entropy_is_unchanged_by_adding_the_same_constant_to_every_logit",
 }

@@ -1,4 +1,4 @@
-"""Label smoothing that puts 1 - eps on the target and spreads eps over the V - 1 other classes only."""
+"""Label smoothing with 1 - eps on the target and eps spread over the V - 1 other classes (fairseq's convention, not PyTorch's)."""
 
 from solutions.cross_entropy import bits_per_byte, causal_lm_loss, perplexity  # noqa: F401
 

@@ -1,0 +1,66 @@
+"""Hugging Face `transformers`' own generation code, exposed through the implementation contract
+(tests only: `pytest checks --impl qbank.adapters.hf_generation`; the CLI and `checks/` never
+import transformers).
+
+- sampling: TemperatureLogitsWarper, TopKLogitsWarper and TopPLogitsWarper, composed in
+  generate's order, then torch.multinomial as generate samples. Temperature 0 is generate's
+  greedy mode (do_sample=False): the argmax.
+- causal_lm_loss: transformers.loss.loss_utils.ForCausalLMLoss, the loss every *ForCausalLM
+  model computes from `labels`. The contract's loss_mask becomes labels = -100 (ignore_index).
+  It casts the logits to float32, so it agrees with float64 references to ~1e-7 only.
+- beam_search: generate(num_beams=...) on a minimal PreTrainedModel whose logits at the last
+  position are the check's toy step function, run with early_stopping="never" (the exact search:
+  it stops only when no running beam can still win; Hugging Face's default, False, is a
+  heuristic) and do_sample=False. num_beams=1 is generate's greedy search, which ends at the
+  first EOS: that is width-1 beam search only without a length penalty (what the checks use).
+  Hugging Face scores in float32.
+- speculative_sample: transformers.generation.utils._speculative_sampling (algorithm 1 of
+  Leviathan et al.), run on the global RNG forked and seeded from the contract's generator.
+  Hugging Face has no public function for the acceptance probability or the residual alone, so
+  those names are left out and their checks skip.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from transformers import GenerationMixin, PretrainedConfig, PreTrainedModel
+from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+from transformers.loss.loss_utils import ForCausalLMLoss
+
+
+def _warp(warper, logits: Tensor) -> Tensor:
+    """Run a logits warper (which takes [batch, V] scores) on [..., V] logits."""
+    flat = logits.reshape(-1, logits.size(-1))
+    return warper(None, flat).reshape(logits.shape)
+
+
+def apply_temperature(logits: Tensor, temperature: float) -> Tensor:
+    return _warp(TemperatureLogitsWarper(float(temperature)), logits)
+
+
+def top_k_filter(logits: Tensor, k: int) -> Tensor:
+    return _warp(TopKLogitsWarper(top_k=int(k)), logits)
+
+
+def top_p_filter(logits: Tensor, p: float) -> Tensor:
+    return _warp(TopPLogitsWarper(top_p=float(p)), logits)
+
+
+def sample_next_token(logits: Tensor, generator: torch.Generator | None = None, temperature: float = 1.0,
+                      top_k: int | None = None, top_p: float | None = None) -> Tensor:
+    if temperature == 0:
+        return logits.argmax(-1)  # generate(do_sample=False)
+    logits = apply_temperature(logits, temperature)
+    if top_k is not None:
+        logits = top_k_filter(logits, top_k)
+    if top_p is not None:
+        logits = top_p_filter(logits, top_p)
+    probs = logits.softmax(-1).reshape(-1, logits.size(-1))
+    return torch.multinomial(probs, 1, generator=generator).reshape(logits.shape[:-1])
+
+
+def causal_lm_loss(logits: Tensor, input_ids: Tensor, loss_mask: Tensor | None = None,
+                   num_items_in_batch: int | None = None) -> Tensor:
+    labels = input_ids if loss_mask is None else input_ids.masked_fill(~loss_mask, -100)
+    return ForCausalLMLoss(logits, labels, logits.size(-1), num_items_in_batch=num_items_in_batch)
