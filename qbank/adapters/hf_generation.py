@@ -22,11 +22,15 @@ import transformers).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor, nn
 from transformers import GenerationMixin, PretrainedConfig, PreTrainedModel
 from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+from transformers.generation.utils import _speculative_sampling
 from transformers.loss.loss_utils import ForCausalLMLoss
+from transformers.modeling_outputs import CausalLMOutput
 
 
 def _warp(warper, logits: Tensor) -> Tensor:
@@ -64,3 +68,48 @@ def causal_lm_loss(logits: Tensor, input_ids: Tensor, loss_mask: Tensor | None =
                    num_items_in_batch: int | None = None) -> Tensor:
     labels = input_ids if loss_mask is None else input_ids.masked_fill(~loss_mask, -100)
     return ForCausalLMLoss(logits, labels, logits.size(-1), num_items_in_batch=num_items_in_batch)
+
+
+class _StepConfig(PretrainedConfig):
+    model_type = "qbank-toy-step"
+
+
+class _StepModel(PreTrainedModel, GenerationMixin):
+    """A causal LM whose next-token logits at the last position are a Python function of the
+    prefix (the checks' toy models); every other position gets zeros, which generate never reads."""
+
+    config_class = _StepConfig
+
+    def __init__(self, config: _StepConfig, next_log_probs: Callable[[list[int]], Tensor]):
+        super().__init__(config)
+        self._next_log_probs = next_log_probs
+        self._unused = nn.Parameter(torch.zeros(1))  # generate reads the model's device and dtype from it
+        self.post_init()
+
+    def forward(self, input_ids: Tensor, **kwargs) -> CausalLMOutput:
+        last = torch.stack([torch.as_tensor(self._next_log_probs(row.tolist()), dtype=torch.float64)
+                            for row in input_ids])
+        logits = torch.zeros(*input_ids.shape, last.size(-1), dtype=torch.float64)
+        logits[:, -1] = last
+        return CausalLMOutput(logits=logits)
+
+
+def beam_search(next_log_probs: Callable[[list[int]], Tensor], prompt: list[int], num_beams: int,
+                max_new_tokens: int, eos_token_id: int | None = None,
+                length_penalty: float = 0.0) -> tuple[list[int], float]:
+    V = len(next_log_probs(list(prompt)))
+    pad = eos_token_id if eos_token_id is not None else 0
+    model = _StepModel(_StepConfig(vocab_size=V, eos_token_id=eos_token_id, pad_token_id=pad), next_log_probs).eval()
+    out = model.generate(torch.tensor([list(prompt)]), num_beams=num_beams, max_new_tokens=max_new_tokens,
+                         do_sample=False, early_stopping="never", length_penalty=float(length_penalty),
+                         eos_token_id=eos_token_id, pad_token_id=pad, use_cache=False,
+                         return_dict_in_generate=True, output_scores=True)
+    seq = out.sequences[0].tolist()
+    new = seq[len(prompt):]
+    if eos_token_id in new:
+        new = new[: new.index(eos_token_id) + 1]  # drop the padding after EOS
+    if num_beams > 1:
+        return list(prompt) + new, float(out.sequences_scores[0])
+    # num_beams = 1 is generate's greedy search: it reports the processed logits of each step
+    logp = sum(step.log_softmax(-1)[0, tok].item() for step, tok in zip(out.scores, new))
+    return list(prompt) + new, logp / len(new) ** length_penalty
