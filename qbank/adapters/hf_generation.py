@@ -113,3 +113,18 @@ def beam_search(next_log_probs: Callable[[list[int]], Tensor], prompt: list[int]
     # num_beams = 1 is generate's greedy search: it reports the processed logits of each step
     logp = sum(step.log_softmax(-1)[0, tok].item() for step, tok in zip(out.scores, new))
     return list(prompt) + new, logp / len(new) ** length_penalty
+
+
+def speculative_sample(draft_tokens: Tensor, draft_probs: Tensor, target_probs: Tensor,
+                       generator: torch.Generator | None = None) -> Tensor:
+    gamma = draft_tokens.numel()
+    seed = int(torch.randint(2**62, (1,), generator=generator)) if generator is not None else None
+    with torch.random.fork_rng(devices=[]):  # Hugging Face draws from the global RNG
+        if seed is not None:
+            torch.manual_seed(seed)
+        tokens, _ = _speculative_sampling(
+            draft_tokens.view(1, gamma),  # candidate_input_ids: only the drafted tokens are read
+            draft_probs.log().view(1, gamma, -1),  # logits whose softmax is q
+            gamma,
+            target_probs.log().view(1, gamma + 1, -1))
+    return tokens.view(-1)
