@@ -163,10 +163,16 @@ def _rows(gamma: int, V: int, seed: int):
 
 
 def _rounds(impl, p, q, n: int, seed: int) -> list[torch.Tensor]:
-    """n rounds of impl.speculative_sample, each with fresh drafts x_i ~ q_i."""
+    """n rounds of impl.speculative_sample in one batch, each with fresh drafts x_i ~ q_i; returns the
+    tokens each round emits."""
     g = torch.Generator().manual_seed(seed)
-    drafts = torch.multinomial(q.repeat(n, 1), 1, replacement=True, generator=g).view(n, -1)  # [n, γ]
-    return [impl.speculative_sample(drafts[k], q, p, g) for k in range(n)]
+    gamma, V = q.shape
+    drafts = torch.multinomial(q.repeat(n, 1), 1, replacement=True, generator=g).view(n, gamma)
+    out = impl.speculative_sample(drafts, q.expand(n, gamma, V), p.expand(n, gamma + 1, V), g)
+    assert out.shape == (n, gamma + 1), f"speculative_sample returned shape {tuple(out.shape)}"
+    emitted = out >= 0
+    assert (emitted.long().cumprod(-1) == emitted).all(), "emitted tokens must come first, then -1"
+    return [row[row >= 0] for row in out]
 
 
 @pytest.mark.statistical

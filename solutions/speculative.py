@@ -7,7 +7,7 @@ One step then outputs x with probability  q(x) a(x) + (1 − α) r(x) = min(p, q
 = p(x), where α = Σ_x min(p(x), q(x)) is the acceptance rate: the output follows the target
 exactly. With γ drafts accepted independently at rate α, one target pass yields
 (1 − α^(γ+1)) / (1 − α) tokens on average (the accepted prefix plus one token).
-Shapes: V vocabulary, γ drafted tokens.
+Shapes: B independent rounds, V vocabulary, γ drafted tokens per round.
 """
 
 import torch
@@ -32,14 +32,16 @@ def residual_distribution(p: Tensor, q: Tensor) -> Tensor:
 # --8<-- [start:speculative_sample]
 def speculative_sample(draft_tokens: Tensor, draft_probs: Tensor, target_probs: Tensor,
                        generator: torch.Generator | None = None) -> Tensor:
-    gamma = draft_tokens.numel()
-    pos = torch.arange(gamma)
-    accept = acceptance_probability(target_probs[pos, draft_tokens], draft_probs[pos, draft_tokens])  # [γ]
-    u = torch.rand(gamma, generator=generator, dtype=accept.dtype)  # one uniform per draft
-    rejected = (u > accept).nonzero()
-    if len(rejected) == 0:  # all γ accepted: one more token from the target, for free
-        return torch.cat([draft_tokens, torch.multinomial(target_probs[gamma], 1, generator=generator)])
-    n = int(rejected[0])  # the first rejection: keep the drafts before it, resample position n
-    r = residual_distribution(target_probs[n], draft_probs[n])
-    return torch.cat([draft_tokens[:n], torch.multinomial(r, 1, generator=generator)])
+    B, gamma = draft_tokens.shape
+    x = draft_tokens[..., None]  # [B, γ, 1]
+    accept = acceptance_probability(target_probs[:, :gamma].gather(-1, x), draft_probs.gather(-1, x))[..., 0]
+    u = torch.rand(B, gamma, generator=generator, dtype=accept.dtype)
+    n = (u <= accept).long().cumprod(-1).sum(-1)  # [B] drafts accepted before the first rejection
+    rows = torch.arange(B)
+    p_n, q_n = target_probs[rows, n], draft_probs[rows, n.clamp(max=gamma - 1)]  # [B, V]
+    last = torch.where((n < gamma)[:, None], residual_distribution(p_n, q_n), p_n)  # residual, or bonus
+    out = torch.where(torch.arange(gamma) < n[:, None], draft_tokens, -1)  # keep the accepted prefix
+    out = torch.cat([out, torch.full((B, 1), -1)], dim=1)  # [B, γ + 1]
+    out[rows, n] = torch.multinomial(last, 1, generator=generator)[:, 0]
+    return out
 # --8<-- [end:speculative_sample]

@@ -15,7 +15,8 @@ import transformers).
   first EOS: that is width-1 beam search only without a length penalty (what the checks use).
   Hugging Face scores in float32.
 - speculative_sample: transformers.generation.utils._speculative_sampling (algorithm 1 of
-  Leviathan et al.), run on the global RNG forked and seeded from the contract's generator.
+  Leviathan et al.), once per row (it takes one sequence), on the global RNG forked and seeded
+  from the contract's generator. It needs γ >= 2 (with one draft its squeeze leaves a 0-dim tensor).
   Hugging Face has no public function for the acceptance probability or the residual alone, so
   those names are left out and their checks skip.
 """
@@ -117,14 +118,17 @@ def beam_search(next_log_probs: Callable[[list[int]], Tensor], prompt: list[int]
 
 def speculative_sample(draft_tokens: Tensor, draft_probs: Tensor, target_probs: Tensor,
                        generator: torch.Generator | None = None) -> Tensor:
-    gamma = draft_tokens.numel()
+    B, gamma = draft_tokens.shape
+    out = torch.full((B, gamma + 1), -1)
     seed = int(torch.randint(2**62, (1,), generator=generator)) if generator is not None else None
     with torch.random.fork_rng(devices=[]):  # Hugging Face draws from the global RNG
         if seed is not None:
             torch.manual_seed(seed)
-        tokens, _ = _speculative_sampling(
-            draft_tokens.view(1, gamma),  # candidate_input_ids: only the drafted tokens are read
-            draft_probs.log().view(1, gamma, -1),  # logits whose softmax is q
-            gamma,
-            target_probs.log().view(1, gamma + 1, -1))
-    return tokens.view(-1)
+        for b in range(B):  # _speculative_sampling handles one sequence at a time
+            tokens, _ = _speculative_sampling(
+                draft_tokens[b].view(1, gamma),  # candidate_input_ids: only the drafted tokens are read
+                draft_probs[b].log().view(1, gamma, -1),  # logits whose softmax is q
+                gamma,
+                target_probs[b].log().view(1, gamma + 1, -1))
+            out[b, : tokens.numel()] = tokens.view(-1)
+    return out

@@ -28,17 +28,18 @@ def residual_distribution(p: Tensor, q: Tensor) -> Tensor:
     ("speculative_sample", "function", '''
 def speculative_sample(draft_tokens: Tensor, draft_probs: Tensor, target_probs: Tensor,
                        generator: torch.Generator | None = None) -> Tensor:
-    """One round of speculative sampling (Leviathan et al. 2023, algorithm 1; Chen et al. 2023).
+    """B independent rounds of speculative sampling (Leviathan et al. 2023, algorithm 1).
 
-    draft_tokens: int64 [γ], drawn by the draft model: draft_tokens[i] ~ draft_probs[i]
-    draft_probs:  [γ, V]   q_i, the draft's distribution at drafted position i
-    target_probs: [γ + 1, V]   p_i, the target's distributions at the same positions, plus the one
-                  after the last draft (one forward pass of the target over all of them)
-    For i = 0 .. γ-1: draw u ~ U(0, 1) (torch.rand with `generator`) and accept draft_tokens[i]
-    iff u <= p_i(x_i) / q_i(x_i); at the first rejection, draw one token from
+    draft_tokens: int64 [B, γ], drawn by the draft model: draft_tokens[b, i] ~ draft_probs[b, i]
+    draft_probs:  [B, γ, V]   q_i, the draft's distribution at drafted position i
+    target_probs: [B, γ + 1, V]   p_i, the target's distributions at the same positions, plus
+                  the one after the last draft (one forward pass of the target over all of them)
+    In each row, for i = 0 .. γ-1: draw u ~ U(0, 1) and accept draft_tokens[b, i] iff
+    u <= p_i(x_i) / q_i(x_i); at the first rejection, draw one token from
     residual_distribution(p_i, q_i) and stop. If all γ are accepted, draw a bonus token from
-    p_γ. Draw tokens with torch.multinomial(..., generator=generator).
-    returns int64 [n + 1]: the n accepted draft tokens, then the drawn one.
+    p_γ. Every random draw comes from `generator`.
+    returns int64 [B, γ + 1]: row b holds its n_b accepted drafts, then the drawn token, then
+    -1 in the γ - n_b places left over.
     """
     raise NotImplementedError
 '''),

@@ -10,16 +10,18 @@ def acceptance_probability(p, q):
 
 
 def speculative_sample(draft_tokens, draft_probs, target_probs, generator=None):
-    gamma = draft_tokens.numel()
-    pos = torch.arange(gamma)
-    accept = acceptance_probability(target_probs[pos, draft_tokens], draft_probs[pos, draft_tokens])
-    u = torch.rand(gamma, generator=generator, dtype=accept.dtype)
-    rejected = (u > accept).nonzero()
-    if len(rejected) == 0:
-        return torch.cat([draft_tokens, torch.multinomial(target_probs[gamma], 1, generator=generator)])
-    n = int(rejected[0])
-    r = residual_distribution(target_probs[n], draft_probs[n])
-    return torch.cat([draft_tokens[:n], torch.multinomial(r, 1, generator=generator)])
+    B, gamma = draft_tokens.shape
+    x = draft_tokens[..., None]
+    accept = acceptance_probability(target_probs[:, :gamma].gather(-1, x), draft_probs.gather(-1, x))[..., 0]
+    u = torch.rand(B, gamma, generator=generator, dtype=accept.dtype)
+    n = (u <= accept).long().cumprod(-1).sum(-1)
+    rows = torch.arange(B)
+    p_n, q_n = target_probs[rows, n], draft_probs[rows, n.clamp(max=gamma - 1)]
+    last = torch.where((n < gamma)[:, None], residual_distribution(p_n, q_n), p_n)
+    out = torch.where(torch.arange(gamma) < n[:, None], draft_tokens, -1)
+    out = torch.cat([out, torch.full((B, 1), -1)], dim=1)
+    out[rows, n] = torch.multinomial(last, 1, generator=generator)[:, 0]
+    return out
 
 
 MUST_FAIL = {
