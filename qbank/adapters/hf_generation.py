@@ -16,7 +16,7 @@ import transformers).
   Hugging Face scores in float32.
 - speculative_sample: transformers.generation.utils._speculative_sampling (algorithm 1 of
   Leviathan et al.), once per row (it takes one sequence), on the global RNG forked and seeded
-  from the contract's generator. It needs γ >= 2 (with one draft its squeeze leaves a 0-dim tensor).
+  from the contract's generator.
   Hugging Face has no public function for the acceptance probability or the residual alone, so
   those names are left out and their checks skip.
 """
