@@ -25,6 +25,17 @@ ABSENT = {
     "noam": "torch.optim.lr_scheduler has no inverse-square-root schedule",
     "Lion": "torch.optim has no Lion optimizer",
     "decay_param_groups": "PyTorch leaves the choice of decayed parameters to the user",
+    "perplexity": "a one-line exp of the loss; PyTorch has no function for it",
+    "bits_per_byte": "PyTorch has no function for it",
+    "causal_lm_loss": "PyTorch has F.cross_entropy but no shifted causal-LM loss",
+    "apply_temperature": "PyTorch has no sampling utilities",
+    "top_k_filter": "PyTorch has no sampling utilities (torch.topk keeps exactly k, breaking ties by index)",
+    "top_p_filter": "PyTorch has no sampling utilities",
+    "sample_next_token": "PyTorch has no sampling utilities",
+    "beam_search": "PyTorch has no decoding utilities",
+    "acceptance_probability": "PyTorch has no speculative decoding",
+    "residual_distribution": "PyTorch has no speculative decoding",
+    "speculative_sample": "PyTorch has no speculative decoding",
 }
 
 
@@ -196,3 +207,9 @@ class LossScaler(torch.amp.GradScaler):
 # ---------------------------------------------------------------- optimizers (PyTorch has no Lion)
 
 AdamW = torch.optim.AdamW
+# --- cross_entropy: F.cross_entropy itself (its defaults are the contract's: ignore_index=-100,
+# label smoothing spread over all V classes, mean over the non-ignored targets). PyTorch has no
+# perplexity, bits-per-byte or causal-LM loss of its own, so those names are left out.
+
+def cross_entropy(logits: Tensor, target: Tensor, ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
+    return F.cross_entropy(logits, target, ignore_index=ignore_index, label_smoothing=label_smoothing)

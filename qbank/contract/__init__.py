@@ -40,6 +40,10 @@ from qbank.contract.encoder_layer import COMPONENT as _encoder_layer
 from qbank.contract.lr_schedule import COMPONENT as _lr_schedule
 from qbank.contract.loss_scaling import COMPONENT as _loss_scaling
 from qbank.contract.optimizers import COMPONENT as _optimizers
+from qbank.contract.cross_entropy import COMPONENT as _cross_entropy
+from qbank.contract.sampling import COMPONENT as _sampling
+from qbank.contract.beam_search import COMPONENT as _beam_search
+from qbank.contract.speculative import COMPONENT as _speculative
 
 # The order is the curriculum's: the practice list, the contract page and the README follow it.
 COMPONENTS: dict[str, Component] = {c.name: c for c in [
@@ -54,6 +58,10 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _lr_schedule,
     _loss_scaling,
     _optimizers,
+    _cross_entropy,
+    _sampling,
+    _beam_search,
+    _speculative,
 ]}
 
 NAMES: dict[str, Name] = {n.name: n for c in COMPONENTS.values() for n in c.names}

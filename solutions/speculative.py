@@ -1,0 +1,47 @@
+"""Speculative decoding: a cheap draft model q proposes, the target model p disposes.
+
+    accept a drafted x ~ q with probability  a(x) = min(1, p(x) / q(x))
+    on rejection, resample from              r = max(0, p − q) / Σ max(0, p − q)
+
+One step then outputs x with probability  q(x) a(x) + (1 − α) r(x) = min(p, q)(x) + max(0, p − q)(x)
+= p(x), where α = Σ_x min(p(x), q(x)) is the acceptance rate: the output follows the target
+exactly. With γ drafts accepted independently at rate α, one target pass yields
+(1 − α^(γ+1)) / (1 − α) tokens on average (the accepted prefix plus one token).
+Shapes: B independent rounds, V vocabulary, γ drafted tokens per round.
+"""
+
+import torch
+from torch import Tensor
+
+
+# --8<-- [start:acceptance_probability]
+def acceptance_probability(p: Tensor, q: Tensor) -> Tensor:
+    ratio = p / q  # inf where q = 0 (never drafted): min gives 1
+    return torch.where(q > 0, ratio.clamp(max=1.0), 1.0)
+# --8<-- [end:acceptance_probability]
+
+
+# --8<-- [start:residual_distribution]
+def residual_distribution(p: Tensor, q: Tensor) -> Tensor:
+    excess = (p - q).clamp(min=0)  # where the target wants more than the draft offers
+    total = excess.sum(-1, keepdim=True)
+    return torch.where(total > 0, excess / total, p)  # p = q: never rejected, never used
+# --8<-- [end:residual_distribution]
+
+
+# --8<-- [start:speculative_sample]
+def speculative_sample(draft_tokens: Tensor, draft_probs: Tensor, target_probs: Tensor,
+                       generator: torch.Generator | None = None) -> Tensor:
+    B, gamma = draft_tokens.shape
+    x = draft_tokens[..., None]  # [B, γ, 1]
+    accept = acceptance_probability(target_probs[:, :gamma].gather(-1, x), draft_probs.gather(-1, x))[..., 0]
+    u = torch.rand(B, gamma, generator=generator, dtype=accept.dtype)
+    n = (u <= accept).long().cumprod(-1).sum(-1)  # [B] drafts accepted before the first rejection
+    rows = torch.arange(B)
+    p_n, q_n = target_probs[rows, n], draft_probs[rows, n.clamp(max=gamma - 1)]  # [B, V]
+    last = torch.where((n < gamma)[:, None], residual_distribution(p_n, q_n), p_n)  # residual, or bonus
+    out = torch.where(torch.arange(gamma) < n[:, None], draft_tokens, -1)  # keep the accepted prefix
+    out = torch.cat([out, torch.full((B, 1), -1)], dim=1)  # [B, γ + 1]
+    out[rows, n] = torch.multinomial(last, 1, generator=generator)[:, 0]
+    return out
+# --8<-- [end:speculative_sample]
