@@ -136,11 +136,19 @@ def _reason(e: Exception) -> str:
     return f"{type(e).__name__}: {e}"
 
 
+# The fields of the question format (qbank.bank.schema.Question and Answer; a test keeps them in step).
+FIELDS = ("id", "title", "topic", "difficulty", "tags", "question", "sources", "answer", "claims", "solution",
+          "errata", "related")
+ANSWER_FIELDS = ("short", "detailed")
+
+
 def parse(path: Path) -> Entry:
     data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
     if not isinstance(data, dict):
         raise NotAQuestion("not a mapping of fields")
+    _known(data, FIELDS, "")
     answer = _get(data, "answer", dict)
+    _known(answer, ANSWER_FIELDS, "answer.")
     topic, difficulty = _get(data, "topic", str), _get(data, "difficulty", str)
     if topic not in TOPICS:
         raise NotAQuestion(f"unknown topic {topic!r}")
@@ -154,6 +162,17 @@ def parse(path: Path) -> Entry:
         errata=tuple(Erratum(**_fields(c, Erratum)) for c in data.get("errata") or []),
         solution=_strings(data, "solution"), sources=_strings(data, "sources"),
         related=_strings(data, "related"), path=path, title=_optional(data, "title"))
+
+
+def _known(data: dict, fields: tuple[str, ...], where: str) -> None:
+    """An unknown field is refused as `qbank validate` refuses it (with its 'did you mean')."""
+    for key in data:
+        if key not in fields:
+            import difflib
+
+            close = difflib.get_close_matches(str(key), fields, n=1, cutoff=0.6)
+            raise NotAQuestion(f"`{where}{key}`: unknown field" + (f"; did you mean `{close[0]}`?" if close else
+                                                                  " (not part of the question format)"))
 
 
 def _get(data: dict, key: str, kind: type):

@@ -51,7 +51,8 @@ def select(entries: Iterable[Entry], filters: Filters) -> list[Entry]:
 @dataclass(frozen=True)
 class Slot:
     entry: Entry
-    kind: str  # "due", "new" or "ahead" (not due yet)
+    kind: str  # "due", "new" or "ahead" (not due yet); "learning": back in the same session
+    last_rating: int | None = None  # for "learning": the grade that brought it back
 
 
 def order(entries: Sequence[Entry], due: dict[str, datetime], now: datetime,

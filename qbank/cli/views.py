@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,7 +63,7 @@ def progress_table(console, catalog: Catalog, store: Store) -> None:
     console.print(table)
 
 
-def question_table(console, entries: list[Entry], due: dict[str, datetime]) -> None:
+def question_table(console, entries: list[Entry], due: dict[str, datetime], progress: bool = True) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -78,47 +79,171 @@ def question_table(console, entries: list[Entry], due: dict[str, datetime]) -> N
             topic = e.topic
             table.add_row(Text(TOPICS[topic], style="bold magenta"), end_section=False)
         proven = sum(1 for c in e.claims if c.check)
-        cell = Text.assemble((e.id, "bold cyan"), "\n", terminal.inline(e.question))
-        table.add_row(cell, e.difficulty, f"{proven}/{len(e.claims)}", _when(due.get(e.id), now))
+        cell = Text.assemble((e.id, "bold cyan"), "\n", terminal.inline(e.short_title))
+        table.add_row(cell, e.difficulty, f"{proven}/{len(e.claims)}", _when(due.get(e.id), now) if progress else "?")
     console.print(table)
     console.print(f"{len(entries)} question{'s' if len(entries) != 1 else ''} · claims: proven by a check / made · "
                   f"qbank show ID shows one in full")
 
 
-def show_entry(console, e: Entry, card: dict | None, reviews: int) -> None:
+# -- one question in full (`show`, and the quiz's detail) -----------------------------------
+
+LEGEND_REPORT = ("✓ its check passed in the last run{when} · ✗ it failed · – skipped · ○ not run · "
+                 "? argued: no code can settle it")
+LEGEND_NO_REPORT = ("• a check proves it (no verification report yet: `qbank verify {id}` runs them) · "
+                    "? argued: no code can settle it")
+VERDICT_MARKS = {"passed": "[green]✓[/]", "failed": "[bold red]✗[/]", "skipped": "[yellow]–[/]",
+                 "not run": "[dim]○[/]"}
+
+
+@cache
+def seeds():
+    """The seed index (documents and items) that `sources:` and errata cite, read with libyaml."""
+    import yaml
+
+    from qbank.bank import validate
+    from qbank.bank.catalog import Loader
+
+    text = Path(validate.__file__).with_name("seed_index.yaml").read_text(encoding="utf-8")
+    data = yaml.load(text, Loader=Loader)  # libyaml: validate.seed_index() reads it in pure Python
+    return validate.SeedIndex(data["canonical"], data["items"], data.get("documents") or {})
+
+
+def source_title(item: str) -> str:
+    """Where a seed item is, as a reader understands it: 'Complete list of Transformer interview
+    questions, Q34' (its document's title and the item's place in it)."""
+    from qbank.bank.validate import item_label
+
+    meta = seeds().items.get(item)
+    if meta is None:
+        return f"{item} (not in the seed index)"
+    return f"{seeds().document_title(meta['document'])}, {item_label(item)}"
+
+
+@cache
+def verification(root: Path | None):
+    """The last verification report of the bank (build/verification.json), if it graded the
+    reference solutions; None if there is none or it cannot be read."""
+    if root is None:
+        return None
+    from qbank.grading.verification import DEFAULT_REPORT, ReportError, load_verification
+
+    try:
+        report = load_verification(root / DEFAULT_REPORT)
+    except ReportError:
+        return None
+    if not report.ran or report.implementation not in (None, "solutions"):
+        return None
+    return report
+
+
+def _root(e: Entry) -> Path | None:
+    return e.path.parents[2] if e.path is not None and len(e.path.parents) > 2 else None
+
+
+def _marked(console, mark: str, text, indent: int = 1) -> None:
+    """One item with a hanging indent: wrapped lines start under the text, not under the mark."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, width=indent + 1)
+    grid.add_column(ratio=1)
+    grid.add_row(" " * indent + mark, text)
+    console.print(grid)
+
+
+def _node(console, node: str, note: str = "", indent: int = 5) -> None:
+    """A check's node id on a line of its own, never wrapped inside (copy it whole)."""
+    from rich.markup import escape
+
+    console.print(f"{' ' * indent}[dim]{escape(node)}{escape(note)}[/]", soft_wrap=True, overflow="ignore",
+                  crop=False)
+
+
+def claims_and_errata(console, e: Entry) -> None:
+    """Every claim with its check (and the check's last verdict, if a report exists), then the
+    errata: what a source says, what is right, and the check that shows it."""
+    from rich.markup import escape
+    from rich.rule import Rule
+    from rich.text import Text
+
+    report = verification(_root(e))
+    console.print(Rule(f"Claims ({len(e.claims)}): each sentence the answer stakes", align="left", style="dim"))
+    if report is not None:
+        when = report.generated_at()
+        console.print(Text(LEGEND_REPORT.format(when=f" ({when:%Y-%m-%d})" if when else ""), style="dim"))
+    else:
+        console.print(Text(LEGEND_NO_REPORT.format(id=e.id), style="dim"))
+    for c in e.claims:
+        if c.check:
+            mark = VERDICT_MARKS[report.verdict(c.check).outcome] if report is not None else "•"
+            _marked(console, mark, terminal.inline(c.claim))
+            _node(console, c.check, f" ({c.kind})" if c.kind else "")
+        else:
+            _marked(console, "[yellow]?[/]", terminal.inline(c.claim))
+            _marked(console, "", Text(f"argued: {c.unprovable}", style="dim"), indent=3)
+    if not e.errata:
+        return
+    console.print(Rule(f"Errata ({len(e.errata)}): where a source document is wrong", align="left", style="dim"))
+    for x in e.errata:
+        says = Text.assemble((source_title(x.source), "bold"), " says: ", terminal.inline(x.says))
+        _marked(console, "•", says)
+        _marked(console, "", Text.assemble(("What is right: ", "bold green"), terminal.inline(x.correct)), indent=3)
+        if x.check:
+            verdict = report.verdict(x.check).outcome if report is not None else None
+            _node(console, x.check, f" (shows it; {verdict})" if verdict else " (shows it)")
+        elif x.unprovable:
+            _marked(console, "", Text(f"argued: {x.unprovable}", style="dim"), indent=3)
+    console.print(f"[dim]`qbank verify {escape(e.id)}` runs these checks now.[/]")
+
+
+def detail(console, e: Entry) -> None:
+    """The quiz's `d`: the detailed answer, then the claims and errata."""
+    from rich.rule import Rule
+
+    console.print(Rule("Detailed answer", align="left", style="dim"))
+    console.print(terminal.markdown(e.detailed))
+    claims_and_errata(console, e)
+
+
+def show_entry(console, e: Entry, card: dict | None, reviews: int, progress_note: str | None = None) -> None:
     from rich.markup import escape
     from rich.panel import Panel
     from rich.rule import Rule
+    from rich.text import Text
 
     now = srs.now()
-    meta = f"{TOPICS[e.topic]} · {e.difficulty}"
-    console.print(Panel(terminal.inline(e.question), title=e.id, title_align="left", subtitle=meta,
-                        subtitle_align="right", border_style="cyan"))
+    console.print(Panel(terminal.inline(e.question), title=terminal.plain(e.short_title), title_align="left",
+                        subtitle=f"{TOPICS[e.topic]} · {e.difficulty} · {e.id}", subtitle_align="right",
+                        border_style="cyan"))
     console.print(Panel(terminal.inline(e.short), title="Short answer", title_align="left", border_style="green"))
     console.print(Rule("Detailed answer", align="left"))
     console.print(terminal.markdown(e.detailed))
-    console.print(Rule("Claims", align="left"))
-    for c in e.claims:
-        console.print(" • ", terminal.inline(c.claim))
-        how = f"proven by {c.check}" if c.check else f"unprovable: {c.unprovable}"
-        console.print(f"   [dim]{escape(how)}[/]")
-    if e.errata:
-        console.print(Rule("Errata (where a source is wrong)", align="left"))
-        for x in e.errata:
-            console.print(f" • [bold]{x.source}[/] says: ", terminal.inline(x.says))
-            console.print("   right: ", terminal.inline(x.correct))
-            how = f"shown by {x.check}" if x.check else f"unprovable: {x.unprovable}"
-            console.print(f"   [dim]{escape(how)}[/]")
+    claims_and_errata(console, e)
+    if e.sources:
+        console.print(Rule(f"Sources ({len(e.sources)}): the items of the source documents it covers",
+                           align="left", style="dim"))
+        for item in e.sources:
+            _marked(console, "•", Text(plain_describe(item)))
     console.print(Rule(style="dim"))
-    facts = [f"tags: {', '.join(e.tags)}", f"sources: {', '.join(e.sources)}"]
+    facts = [f"tags: {', '.join(e.tags)}"]
     if e.solution:
         facts.append(f"solution: {', '.join(e.solution)}")
     if e.related:
         facts.append(f"related: {', '.join(e.related)}")
-    progress = (f"{reviews} review{'s' if reviews != 1 else ''}, {_when(utc(card['due']), now)}"
-                if card else "not reviewed yet")
-    console.print("[dim]" + escape("\n".join(facts)) + "[/]")
+    for line in facts:
+        console.print(f"[dim]{escape(line)}[/]")
+    if progress_note is not None:
+        progress = progress_note
+    else:
+        progress = (f"{reviews} review{'s' if reviews != 1 else ''}, {_when(utc(card['due']), now)}"
+                    if card else "not reviewed yet")
     console.print(f"[dim]your progress: {progress}[/]")
+
+
+def plain_describe(item: str) -> str:
+    """A seed item in words: its document's title, its place and what it asks."""
+    return terminal.notation(seeds().describe(item))
 
 
 def claim_report(console, run: Run, entries: list[Entry] | None = None, learner: Path | None = None) -> None:
