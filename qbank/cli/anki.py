@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qbank.bank.catalog import TOPICS, Entry
-from qbank.cli.terminal import map_math
+from qbank.cli.terminal import map_math, plain
 
 MODEL_ID = 1_738_204_617  # fixed forever: changing it makes Anki see a new note type
 DECK_NAME = "Transformer interview (qbank)"
@@ -154,9 +154,14 @@ def figures_html(figures) -> str:
                    for f in figures)
 
 
+def title(e: Entry) -> str:
+    """The short title as plain Unicode text (Anki's browser sorts and shows it as text)."""
+    return plain(e.short_title)
+
+
 def fields(e: Entry, figures=()) -> list[str]:
     return [to_html(e.question), text_html(e.short), to_html(e.detailed), claims_html(e), TOPICS[e.topic],
-            e.difficulty, e.id, html.escape(e.short_title), errata_html(e), sources_html(e), figures_html(figures)]
+            e.difficulty, e.id, html.escape(title(e)), errata_html(e), sources_html(e), figures_html(figures)]
 
 
 def figures_for(entries: list[Entry], root: Path | None) -> tuple[dict[str, list], list[str]]:
@@ -184,7 +189,7 @@ def build_package(entries: list[Entry], figures: dict[str, list] | None = None, 
         deck = decks.get(name) or decks.setdefault(name, genanki.Deck(deck_id(name), name))
         tags = ["qbank", f"topic::{e.topic}", f"difficulty::{e.difficulty}", *e.tags]
         deck.add_note(genanki.Note(model=model, fields=fields(e, (figures or {}).get(e.id, ())),
-                                   guid=note_guid(e.id), tags=tags, sort_field=e.short_title))
+                                   guid=note_guid(e.id), tags=tags, sort_field=title(e)))
     return genanki.Package(list(decks.values()), media_files=list(media))
 
 
