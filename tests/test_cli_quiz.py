@@ -173,7 +173,7 @@ def test_s_at_the_question_skips_it_and_says_so(db):
     assert "A weighted average" not in out  # the first answer was never shown
     assert "Skipped: nothing saved; “What does attention compute for T queries?” stays new." in out
     assert [q for q, _, _ in reviews(db)] == ["beta-hard"]
-    assert "1 skipped" in out
+    assert "1 review saved (1 good; 1 skipped)" in out
 
 
 def test_undo_takes_the_last_grade_back_and_asks_the_question_again(db):
@@ -185,7 +185,7 @@ def test_undo_takes_the_last_grade_back_and_asks_the_question_again(db):
     shown = re.findall(r"· ([a-z-]+) ─╯", out)
     assert shown[:4] == ["alpha-easy", "beta-hard", "alpha-easy", "beta-hard"], shown
     assert [(q, r) for q, r, _ in reviews(db)] == [("alpha-easy", 2), ("beta-hard", 3)]
-    assert "(1 undone)" in out
+    assert "2 reviews saved (1 hard, 1 good; 1 undone)" in out
 
 
 def test_undo_at_the_answer_and_twice_in_a_row_goes_further_back(db):

@@ -248,18 +248,14 @@ def _session_summary(console, summary, store, entries) -> None:
 
     n = summary.reviews
     where = escape(str(store.path))
-    extra = []
-    if summary.skipped:
-        extra.append(f"{len(summary.skipped)} skipped")
-    if summary.undone:
-        extra.append(f"{summary.undone} undone")
-    extra_text = f" ({', '.join(extra)})" if extra else ""
+    extra = ", ".join(([f"{len(summary.skipped)} skipped"] if summary.skipped else [])
+                      + ([f"{summary.undone} undone"] if summary.undone else []))
     if n:
         counts = Counter(srs.RATINGS[r] for _, r in summary.ratings)
-        detail = ", ".join(f"{k} {word}" for word, k in counts.items())
-        saved = f"{n} review{'s' if n != 1 else ''} saved ({detail}) in {where}{extra_text}."
+        detail = ", ".join(f"{k} {word}" for word, k in counts.items()) + (f"; {extra}" if extra else "")
+        saved = f"{n} review{'s' if n != 1 else ''} saved ({detail}) in {where}."
     else:
-        saved = f"No review given{extra_text}: nothing was saved."
+        saved = f"No review given{f' ({extra})' if extra else ''}: nothing was saved."
     if summary.interrupted:
         console.print(f"\nInterrupted. {saved}" if n else f"\nInterrupted before any grade: nothing was saved.")
     else:

@@ -38,7 +38,7 @@ from qbank.progress import srs
 from qbank.progress.store import Store, utc
 
 LEARN_AHEAD = timedelta(minutes=20)  # Anki's default learn-ahead limit
-TRAILING_ENTER = 1.0  # seconds: an Enter this soon after a grade key finishes that key ("3⏎"), it reveals nothing
+TRAILING_ENTER = 0.6  # seconds: an Enter this soon after a grade key finishes that key ("3⏎"), it reveals nothing
 COMMANDS = {"q": "quit", "quit": "quit", "s": "skip", "skip": "skip", "u": "undo", "undo": "undo"}
 KINDS = {"new": "new", "due": "due", "ahead": "not due yet"}
 HELP = ("[bold]Space[/] or [bold]Enter[/] shows the answer, [bold]t[/] lets you type yours first. "

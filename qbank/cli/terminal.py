@@ -375,8 +375,8 @@ def _tidy(text: str) -> str:
     text = re.sub(rf"(?<=[\w)\]{re.escape(_SCRIPTS)}]){_WORD}", " ", text)
     text = _unmark(text)
     text = re.sub(r"[ \t]+", " ", text)
-    text = re.sub(r"(?<=\S)([=+≈≤≥⇒→]) (?=\S)", r" \1 ", text)  # as TeX spaces a relation or a +
-    text = re.sub(r"(?<=\S) ([=≈≤≥⇒→])(?=[^\s)])", r" \1 ", text)  # (not a unary + or -)
+    text = re.sub(r"(?<=\S)([=+≈≤≥]) (?=\S)", r" \1 ", text)  # as TeX spaces a relation or a +
+    text = re.sub(r"(?<=\S) ([=≈≤≥])(?=[^\s)])", r" \1 ", text)  # (not a unary + or -)
     text = re.sub(r"([(\[]) | ([)\]])", r"\1\2", text)  # TeX ignores spaces inside brackets
     return "\n".join(line.strip() for line in text.split("\n")).strip()
 
@@ -667,39 +667,54 @@ class KeyInput(LineInput):
     def __init__(self, console, fd: int | None = None):
         super().__init__(console)
         self.fd = sys.stdin.fileno() if fd is None else fd
+        self.typed = ""  # keys read but not used yet (fast typing delivers several at once)
 
     def key(self, prompt: str | None) -> str:
         """One key: a character, or ENTER, SPACE, EOF (Ctrl-D); arrows and the like are ignored.
         The prompt (if any) is printed first, on the current line."""
-        import termios
-        import tty
-
         if prompt is not None:
             self.console.print(prompt, end="")
         self.console.file.flush()
+        while True:
+            if not self.typed:
+                self.typed = self._read()
+                if self.typed is None:
+                    self.typed = ""
+                    return EOF
+            c, self.typed = self.typed[0], self.typed[1:]
+            if c in "\r\n":
+                return ENTER
+            if c == " ":
+                return SPACE
+            if c == "\x04":
+                return EOF
+            if c == "\x03":  # Ctrl-C when the terminal does not send SIGINT
+                raise KeyboardInterrupt
+            if c.isprintable():
+                return c
+
+    def _read(self) -> str | None:
+        """What the terminal has for us, waiting for at least one key (None at end of input)."""
+        import termios
+        import tty
+
         saved = termios.tcgetattr(self.fd)
         try:
             tty.setcbreak(self.fd)
             while True:
-                data = os.read(self.fd, 32)
+                data = os.read(self.fd, 64)
                 if not data:
-                    return EOF
+                    return None
                 text = data.decode("utf-8", "replace")
-                if text.startswith("\x1b"):
-                    continue  # an escape sequence (arrow keys...)
-                c = text[0]
-                if c in "\r\n":
-                    return ENTER
-                if c == " ":
-                    return SPACE
-                if c == "\x04":
-                    return EOF
-                if c == "\x03":  # Ctrl-C when the terminal does not send SIGINT
-                    raise KeyboardInterrupt
-                if c.isprintable():
-                    return c
+                text = re.sub(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|O.|.)?", "", text)  # arrow keys and the like
+                if text:
+                    return text
         finally:
             termios.tcsetattr(self.fd, termios.TCSADRAIN, saved)
+
+    def line(self, prompt: str) -> str:
+        self.typed = ""  # a line is typed afresh
+        return super().line(prompt)
 
 
 def input_for(console, force_lines: bool = False) -> LineInput:
