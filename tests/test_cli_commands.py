@@ -136,8 +136,9 @@ def test_stats_report_reviews_due_retention_and_topics(bank, db):
     assert "Reviews: 4 (1 today)" in out
     assert "questions seen: 2 of 4" in out
     assert "Retention: 50% of 2 recalls" in out  # alpha's 2nd (again) and 3rd (good) review
-    rows = {cells[0]: cells[1:] for line in out.splitlines() if line.startswith("│")
-            for cells in [[c.strip() for c in line.strip("│").split("│")]]}
+    table = out.split("Per topic\n")[1].splitlines()
+    assert table[0].split() == ["topic", "questions", "seen", "due", "today", "mature", "retention", "progress"]
+    rows = {cells[0]: cells[1:] for line in table[1:] for cells in [line.split()]}
     # topic: questions, seen, due today, mature, retention, progress bar
     assert rows["attention"][:5] == ["2", "1", "1", "0", "50%"], rows  # due again after the lapse
     assert rows["masking"][:5] == ["1", "1", "0", "0", "—"], rows

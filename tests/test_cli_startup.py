@@ -25,7 +25,8 @@ def imported_modules(args, cwd, env, stdin=""):
                                   ["stats"], ["practice", "attention", "-o", "starter.py"]])
 def test_no_torch_is_imported(tmp_path, args):
     bank = make_bank(tmp_path / "bank")
-    env = {**os.environ, "QBANK_DB": str(tmp_path / "progress.sqlite3"), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "QBANK_DB": str(tmp_path / "progress.sqlite3"), "QBANK_CACHE": str(tmp_path / "cache"),
+           "PYTHONPATH": str(ROOT)}
     proc, modules = imported_modules(args, bank, env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert len(modules) > 50, "importtime output not parsed"

@@ -33,7 +33,8 @@ def words(*parts: str) -> str:
 def spawn(tmp_path, *args):
     bank = make_bank(tmp_path / "bank")
     db = tmp_path / "progress.sqlite3"
-    env = {**os.environ, "QBANK_DB": str(db), "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40",
+    env = {**os.environ, "QBANK_DB": str(db), "QBANK_CACHE": str(tmp_path / "cache"), "TERM": "xterm-256color",
+           "COLUMNS": "120", "LINES": "40",
            "PYTHONPATH": str(ROOT)}
     child = pexpect.spawn(QBANK, ["quiz", *args], cwd=str(bank), env=env, encoding="utf-8", timeout=30,
                           dimensions=(40, 120))
@@ -164,7 +165,7 @@ def test_the_terminal_is_left_as_it_was(tmp_path):
               "subprocess.run([sys.argv[1], 'quiz', '--limit', '1'],\n"
               "               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))\n"
               "print('SAME' if termios.tcgetattr(0) == before else 'CHANGED')\n")
-    env = {**os.environ, "QBANK_DB": str(db), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "QBANK_DB": str(db), "QBANK_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
     outer = pexpect.spawn(sys.executable, ["-c", script, QBANK], cwd=str(tmp_path / "bank"), env=env,
                           encoding="utf-8", timeout=30)
     try:

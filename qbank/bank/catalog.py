@@ -12,15 +12,20 @@ Nothing here imports pydantic or torch.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 from qbank.bank.loader import find_root
 from qbank.bank.topics import DIFFICULTIES, TOPICS
 
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def __getattr__(name: str):
+    if name == "Loader":  # libyaml's loader; yaml (~20 ms) is imported when a file is read, not before
+        import yaml
+
+        return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raise AttributeError(name)
 TITLE_MAX = 60  # characters of a question's short title (`title:`)
 
 
@@ -109,15 +114,17 @@ class NotAQuestion(ValueError):
     pass
 
 
-def load_catalog(root: Path | None = None) -> Catalog:
+def load_catalog(root: Path | None = None, parse_file: Callable[[Path], Entry] | None = None) -> Catalog:
+    """The bank at `root`; `parse_file` (default `parse`) reads one file (the CLI passes one
+    that remembers files it has read, qbank.cli.catalog_cache)."""
     root = root or find_root()
     entries: dict[str, Entry] = {}
     warnings: list[str] = []
     for path in sorted((root / "questions").glob("*/*.yaml")):
         shown = path.relative_to(root)
         try:
-            entry = parse(path)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, NotAQuestion) as e:
+            entry = (parse_file or parse)(path)
+        except (OSError, UnicodeDecodeError, NotAQuestion) as e:
             reason = _reason(e)
             warnings.append(f"skipped {shown}: {reason} (run `qbank validate` for details)")
             continue
@@ -129,8 +136,6 @@ def load_catalog(root: Path | None = None) -> Catalog:
 
 
 def _reason(e: Exception) -> str:
-    if isinstance(e, yaml.MarkedYAMLError) and e.problem_mark is not None:
-        return f"invalid YAML at line {e.problem_mark.line + 1} ({e.problem})"
     if isinstance(e, NotAQuestion):
         return str(e)
     return f"{type(e).__name__}: {e}"
@@ -143,7 +148,16 @@ ANSWER_FIELDS = ("short", "detailed")
 
 
 def parse(path: Path) -> Entry:
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
+    import yaml
+
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.MarkedYAMLError as e:
+        if e.problem_mark is None:
+            raise NotAQuestion(f"{type(e).__name__}: {e}") from None
+        raise NotAQuestion(f"invalid YAML at line {e.problem_mark.line + 1} ({e.problem})") from None
+    except yaml.YAMLError as e:
+        raise NotAQuestion(f"{type(e).__name__}: {e}") from None
     if not isinstance(data, dict):
         raise NotAQuestion("not a mapping of fields")
     _known(data, FIELDS, "")

@@ -124,10 +124,13 @@ def _console():
 
 
 def _catalog() -> Catalog:
-    from qbank.bank.catalog import load_catalog
+    from qbank.cli.catalog_cache import load_catalog
+
+    from qbank.cli.views import use_bank
 
     with _errors():
         catalog = load_catalog()
+    use_bank(catalog.root)
     for warning in catalog.warnings:
         typer.echo(f"qbank: warning: {warning}", err=True)
     return catalog
@@ -275,13 +278,13 @@ def _session_summary(console, summary, store, entries) -> None:
 @app.command(cls=Command)
 def stats(db: Optional[Path] = DbOpt) -> None:
     """Your progress: reviews done, questions due today, retention, and progress per topic."""
+    from qbank.cli.terminal import Plain
     from qbank.cli.views import progress_table
 
     catalog = _catalog()
     store = _open_store(db, create=False)
-    console = _console()
     with _errors(), store:
-        progress_table(console, catalog, store)
+        progress_table(Plain(), catalog, store)
 
 
 # -- list and show -------------------------------------------------------------------------
@@ -310,11 +313,12 @@ def list_(
     db: Optional[Path] = DbOpt,
 ) -> None:
     """List the questions (with the same filters as quiz) and when each is due."""
+    from qbank.cli.terminal import Plain
     from qbank.cli.views import question_table
 
     _, entries = _selected(topic, difficulty, tag)
     due = _progress_or_none(db, "listing the questions", lambda store: store.due_dates())
-    question_table(_console(), entries, due or {}, progress=due is not None)
+    question_table(Plain(), entries, due or {}, progress=due is not None)
 
 
 @app.command(cls=Command)

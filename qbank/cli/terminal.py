@@ -27,6 +27,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 SYMBOLS = {
     # Greek
@@ -415,6 +416,7 @@ def _convert(tex: str) -> tuple[_Converter, str]:
     return conv, _tidy(text)
 
 
+@lru_cache(maxsize=1024)
 def tex_to_unicode(tex: str) -> str:
     """Readable Unicode for a TeX math expression (without its $ delimiters)."""
     conv, text = _convert(tex)
@@ -593,6 +595,28 @@ def inline(text: str):
     return out
 
 
+class Hanging:
+    """`mark` then `text` (rich Text or markup string) wrapped with a hanging indent: every line
+    after the first starts under the text. Cheaper than a table grid (one per claim)."""
+
+    def __init__(self, mark: str, text):
+        self.mark, self.text = mark, text
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+        from rich.text import Text
+
+        mark = Text.from_markup(self.mark) if isinstance(self.mark, str) else self.mark
+        text = Text.from_markup(self.text) if isinstance(self.text, str) else self.text
+        indent = mark.cell_len + 1 if mark.plain.strip() else mark.cell_len
+        lines = text.wrap(console, max(10, options.max_width - indent))
+        for k, line in enumerate(lines):
+            yield from (mark + " " if mark.plain.strip() else mark).render(console) if k == 0 \
+                else [Segment(" " * indent)]
+            yield from line.render(console)
+            yield Segment.line()
+
+
 class DisplayMath:
     """A display equation, laid out for the width it is given (rich renderable)."""
 
@@ -613,31 +637,184 @@ class DisplayMath:
         return Measurement(1, max((width(line) for line in lines), default=0) + self.indent)
 
 
-def markdown(md: str):
-    """A rich renderable of a detailed answer: its prose through rich's Markdown, inline math
-    made readable, each display equation laid out on its own lines (never wrapped mid-term)."""
-    from rich.console import Group
-    from rich.markdown import Markdown
+# -- the detailed answers' Markdown -----------------------------------------------------------
+
+# The answers use a small part of Markdown: paragraphs, bullet and numbered lists, pipe tables,
+# **bold**, *italic*, `code` and math. Rendering it here costs ~1 ms; importing rich's Markdown
+# (markdown-it and pygments) costs ~60 ms, a third of `qbank show`'s budget. A test renders every
+# answer of the bank both ways and compares the words.
+_ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+(.*)$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_SPAN = re.compile(r"(?P<code>`+)(?P<c>.+?)(?P=code)|\*\*(?P<b>.+?)\*\*|__(?P<b2>.+?)__"
+                   r"|(?<![*\w\\])\*(?P<i>[^*\s](?:.*?[^*\s])?)\*(?![*\w])"
+                   r"|(?<![\w\\])_(?P<i2>[^_\s](?:.*?[^_\s])?)_(?!\w)"
+                   r"|\[(?P<lt>[^\]]+)\]\((?P<lu>[^)\s]+)\)"
+                   r"|" + _INLINE + r"|\\(?P<esc>[\\`*_{}\[\]()#+\-.!|$<>])", re.S)
+
+
+def md_inline(text: str, style: str = ""):
+    """A rich Text for inline Markdown: `code`, **bold**, *italic*, links, math as Unicode."""
     from rich.text import Text
 
-    parts, last = [], 0
-    code_spans = [(m.start(), m.end()) for m in _CODE.finditer(md)]
-    for m in re.finditer(_DISPLAY, md, re.S):
-        if any(a <= m.start() < b for a, b in code_spans):
-            continue
-        parts.append(md[last:m.start()])
-        parts.append(DisplayMath(m.group(1)))
-        last = m.end()
-    parts.append(md[last:])
-    out = []
-    for part in parts:
-        if isinstance(part, str):
-            if part.strip():
-                out.append(Markdown(map_math(part, _inline_md, _inline_md), code_theme="ansi_dark",
-                                    inline_code_theme="ansi_dark"))
+    out, last = Text(style=style), 0
+    text = " ".join(text.split())
+    for m in _SPAN.finditer(text):
+        out.append(text[last:m.start()])
+        g = m.groupdict()
+        if g["c"] is not None:
+            out.append(g["c"].strip(), style="bold cyan")
+        elif g["b"] is not None or g["b2"] is not None:
+            out.append_text(md_inline(g["b"] or g["b2"], "bold"))
+        elif g["i"] is not None or g["i2"] is not None:
+            out.append_text(md_inline(g["i"] or g["i2"], "italic"))
+        elif g["lt"] is not None:
+            out.append_text(md_inline(g["lt"]))
+            out.append(f" ({g['lu']})", style="dim")
+        elif g["esc"] is not None:
+            out.append(g["esc"])
         else:
-            out += [Text(""), part, Text("")] if out else [part, Text("")]
+            out.append(" ".join(tex_to_unicode(m.group(m.lastindex)).split()), style="italic")
+        last = m.end()
+    out.append(text[last:])
+    return out
+
+
+def _blocks(md: str) -> list[tuple[str, object]]:
+    """("para", text) | ("list", [(marker, text)]) | ("table", rows) | ("code", text) | ("math", tex)."""
+    lines = md.replace("\t", "    ").split("\n")
+    blocks: list[tuple[str, object]] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.strip():
+            i += 1
+        elif line.strip().startswith("$$"):  # display math: up to the closing $$
+            body = [line.strip()[2:]]
+            i += 1
+            while "$$" not in body[-1] and i < len(lines):
+                body.append(lines[i])
+                i += 1
+            tex = "\n".join(body)
+            blocks.append(("math", tex[:tex.rindex("$$")] if "$$" in tex else tex))
+        elif _FENCE.match(line):
+            fence, body = _FENCE.match(line).group(1), []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith(fence):
+                body.append(lines[i])
+                i += 1
+            i += 1
+            blocks.append(("code", "\n".join(body)))
+        elif line.lstrip().startswith("|") and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
+            rows = []
+            while i < len(lines) and lines[i].lstrip().startswith("|"):
+                if not _TABLE_RULE.match(lines[i]):
+                    rows.append(_cells(lines[i]))
+                i += 1
+            blocks.append(("table", rows))
+        elif _starts_list(line):
+            items, ordered = [], _ITEM.match(line).group(2)[0].isdigit()
+            while i < len(lines) and lines[i].strip():
+                m = _ITEM.match(lines[i])
+                if m and m.group(2)[0].isdigit() != ordered:
+                    break  # another kind of list starts
+                if m:
+                    items.append([m.group(2), m.group(3)])
+                else:  # a continuation line of the item
+                    items[-1][1] += " " + lines[i].strip()
+                i += 1
+                nxt = _ITEM.match(lines[i + 1]) if i + 1 < len(lines) else None
+                if i < len(lines) and not lines[i].strip() and nxt and nxt.group(2)[0].isdigit() == ordered:
+                    i += 1  # a loose list: items separated by blank lines
+            blocks.append(("list", [tuple(x) for x in items]))
+        else:
+            para = []
+            while i < len(lines) and lines[i].strip() and not _starts_list(lines[i]) \
+                    and not lines[i].strip().startswith("$$") and not _FENCE.match(lines[i]):
+                para.append(lines[i].strip())
+                i += 1
+            text = " ".join(para)
+            if text.startswith("#"):
+                text = "**" + text.lstrip("#").strip() + "**"
+            blocks.append(("para", text))
+    return blocks
+
+
+def _starts_list(line: str) -> bool:
+    """A list starts with a bullet, or with the number 1 ("2020) weigh..." continues a paragraph)."""
+    m = _ITEM.match(line)
+    return bool(m) and (m.group(2) in "-*+" or m.group(2)[:-1] == "1")
+
+
+def _cells(row: str) -> list[str]:
+    row = row.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return [c.strip() for c in re.split(r"(?<!\\)\|", row)]
+
+
+def markdown(md: str):
+    """A rich renderable of a detailed answer: paragraphs, lists with a hanging indent, tables,
+    inline math made readable, each display equation laid out on its own lines (never wrapped
+    mid-term)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    out = []
+    for kind, body in _blocks(md):
+        if out:
+            out.append(Text(""))
+        if kind == "para":
+            out.append(md_inline(body))
+        elif kind == "math":
+            out.append(DisplayMath(body))
+        elif kind == "code":
+            out.append(Text(body, style="cyan"))
+        elif kind == "list":
+            w = max(len(marker) for marker, _ in body)
+            out += [Hanging(" " + ("•" if marker in "-*+" else marker).rjust(w), md_inline(text))
+                    for marker, text in body]
+        elif kind == "table":
+            from rich import box
+            from rich.table import Table
+
+            table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+            header, *rows = body
+            for cell in header:
+                table.add_column(md_inline(cell, "bold"))
+            for row in rows:
+                table.add_row(*(md_inline(c) for c in row))
+            out.append(table)
     return Group(*out)
+
+
+# -- plain output ---------------------------------------------------------------------------
+
+
+class Plain:
+    """Styled lines without rich, for the listings (`list`, `stats`): importing and running rich's
+    console costs ~40 ms, a fifth of their start-up budget. Colours only on a terminal, and not
+    with NO_COLOR or TERM=dumb (rich's rules); the width is the terminal's (or $COLUMNS, or 80)."""
+
+    CODES = {"bold": "1", "dim": "2", "italic": "3", "red": "31", "green": "32", "yellow": "33", "magenta": "35",
+             "cyan": "36"}
+
+    def __init__(self, file=None):
+        import shutil
+
+        self.file = file or sys.stdout
+        tty = getattr(self.file, "isatty", lambda: False)()
+        self.color = bool(os.environ.get("FORCE_COLOR")) or (
+            tty and os.environ.get("TERM") != "dumb" and not os.environ.get("NO_COLOR"))
+        self.width = shutil.get_terminal_size().columns
+
+    def style(self, text: str, *styles: str) -> str:
+        if not self.color or not styles or not text:
+            return text
+        return f"\x1b[{';'.join(self.CODES[s] for s in styles)}m{text}\x1b[0m"
+
+    def print(self, *parts: str) -> None:
+        self.file.write("".join(parts) + "\n")
 
 
 # -- keys ----------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ so the interval a key shows is the interval that rating then gives.
 
 from __future__ import annotations
 
-import random
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -48,6 +47,8 @@ class Graded:
 def _fuzz_seeded(card) -> None:
     """py-fsrs fuzzes with the module `random`'s global generator: seed it from the card's
     state for the duration, and give the caller's generator state back afterwards."""
+    import random
+
     state = random.getstate()
     random.seed(f"{card.card_id}:{card.last_review.isoformat() if card.last_review else '-'}")
     try:

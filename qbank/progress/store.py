@@ -31,9 +31,9 @@ scheduler's log:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import sys
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -97,13 +97,27 @@ def default_path() -> Path:
     """`$QBANK_DB`, else `progress.sqlite3` in the user's data directory for qbank."""
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR]).expanduser()
-    from platformdirs import user_data_dir
+    return user_dir("data") / "progress.sqlite3"
 
-    return Path(user_data_dir("qbank", appauthor=False)) / "progress.sqlite3"
+
+def user_dir(kind: str) -> Path:
+    """qbank's folder for user data ("data") or caches ("cache"), where platformdirs puts it.
+    On Linux it is computed here (the XDG rule: $XDG_DATA_HOME or ~/.local/share, $XDG_CACHE_HOME
+    or ~/.cache), which spares the start-up platformdirs' import (~10 ms); elsewhere platformdirs."""
+    if sys.platform.startswith("linux"):
+        variable, fallback = {"data": ("XDG_DATA_HOME", ".local/share"), "cache": ("XDG_CACHE_HOME", ".cache")}[kind]
+        base = os.environ.get(variable, "").strip()
+        return Path(base if base else os.path.expanduser(f"~/{fallback}")) / "qbank"
+    import platformdirs
+
+    return Path({"data": platformdirs.user_data_dir, "cache": platformdirs.user_cache_dir}[kind](
+        "qbank", appauthor=False))
 
 
 def card_id(question_id: str) -> int:
     """A stable positive integer for a question id (the fsrs card id, also used by Anki export)."""
+    import hashlib
+
     return int.from_bytes(hashlib.blake2b(question_id.encode(), digest_size=6).digest(), "big")
 
 
