@@ -422,3 +422,46 @@ def test_export_anki_draws_real_figures(bank, tmp_path):
     assert result.figures >= 1 and not result.warnings
     with zipfile.ZipFile(deck) as z:
         assert any(z.read(k).lstrip().startswith(b"<?xml") for k in json.loads(z.read("media")))
+
+
+# -- the remembered questions (qbank.cli.catalog_cache) ------------------------------------------
+
+
+def test_remembered_questions_equal_the_files_and_follow_every_change(bank, tmp_path):
+    from qbank.bank.catalog import load_catalog as fresh
+    from qbank.cli import catalog_cache
+
+    def cached():
+        catalog_cache._remembered.clear()  # a new process
+        return catalog_cache.load_catalog(bank)
+
+    first, again = cached(), cached()
+    assert first.entries == fresh(bank).entries == again.entries  # every field of every question
+    assert catalog_cache.cache_file(bank).exists()
+    path = bank / "questions" / "attention" / "alpha-easy.yaml"
+    path.write_text(path.read_text().replace("A weighted average", "A convex combination"))
+    assert "A convex combination" in cached().get("alpha-easy").short  # a changed file is read again
+    (bank / "questions" / "masking" / "broken.yaml").write_text("id: [unclosed\n")
+    for _ in range(2):  # a broken file is never remembered: its warning comes every time
+        assert any("broken.yaml" in w for w in cached().warnings)
+    catalog_cache.cache_file(bank).write_bytes(b"\x00garbage")  # a damaged cache: the files are read
+    assert [e.id for e in cached().entries] == [e.id for e in fresh(bank).entries]
+
+
+def test_the_whole_bank_round_trips_through_the_cache(tmp_path, monkeypatch):
+    from qbank.bank.catalog import load_catalog as fresh
+    from qbank.cli import catalog_cache
+
+    monkeypatch.setenv("QBANK_CACHE", str(tmp_path))
+    root = Path(__file__).resolve().parents[1]
+    entries = fresh(root).entries
+    assert [catalog_cache.unpack(catalog_cache.pack(e)) for e in entries] == entries
+    catalog_cache._remembered.clear()
+    catalog_cache.load_catalog(root)
+    catalog_cache._remembered.clear()
+    assert catalog_cache.load_catalog(root).entries == entries
+    catalog_cache._remembered.clear()
+    assert catalog_cache.seed_index(root) == catalog_cache.seed_index(root)
+    from qbank.bank.seeds import seed_index
+
+    assert catalog_cache.seed_index(root) == seed_index()

@@ -355,3 +355,18 @@ def test_fuzz_still_spreads_cards_and_leaves_the_callers_random_state_alone(tmp_
                                            (6 * 86400, "6d"), (45 * 86400, "1.5mo"), (400 * 86400, "1.1y")])
 def test_intervals_are_written_as_anki_writes_them(seconds, text):
     assert srs.short_interval(timedelta(seconds=seconds)) == text
+
+
+@pytest.mark.parametrize("xdg", [None, "custom"])
+def test_the_user_folders_are_where_platformdirs_puts_them(monkeypatch, tmp_path, xdg):
+    import platformdirs
+
+    from qbank.progress.store import user_dir
+
+    for variable in ("XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        if xdg:
+            monkeypatch.setenv(variable, str(tmp_path / variable))
+        else:
+            monkeypatch.delenv(variable, raising=False)
+    assert user_dir("data") == Path(platformdirs.user_data_dir("qbank", appauthor=False))
+    assert user_dir("cache") == Path(platformdirs.user_cache_dir("qbank", appauthor=False))

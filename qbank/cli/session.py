@@ -162,8 +162,11 @@ class Session:
         from rich.panel import Panel
 
         e = slot.entry
+        title = f"{position}/{total} · {self._label(slot)}"
+        if e.title:  # a title of its own (one derived from the question would only repeat it)
+            title += f" · {terminal.plain(e.title)}"
         self.console.print()
-        self.console.print(Panel(terminal.inline(e.question), title=f"{position}/{total} · {self._label(slot)}",
+        self.console.print(Panel(terminal.inline(e.question), title=title,
                                  title_align="left", border_style="cyan",
                                  subtitle=f"{TOPICS[e.topic]} · {e.difficulty} · {e.id}", subtitle_align="right"))
 
