@@ -21,7 +21,7 @@ pexpect = pytest.importorskip("pexpect")
 QBANK = shutil.which("qbank", path=str(Path(sys.executable).parent)) or "qbank"
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = r"show the answer"  # the question's key prompt
-ANSWER = r"quit \S*›"  # the answer's key prompt, after its ratings
+ANSWER = r"detail[^›]*›"  # the answer's key prompt (after its ratings; the question's has no "detail")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
