@@ -198,6 +198,15 @@ def test_undo_at_the_answer_and_twice_in_a_row_goes_further_back(db):
                                                    "alpha-easy"]
 
 
+def test_undoing_a_card_that_came_back_asks_it_once(db):
+    # again (it comes back at once, the queue being empty), then undo at its return: asked as new, once
+    result = quiz("--limit", "1", input="\n1\nu\n\n4\n")
+    out = result.stdout
+    headers = [h.strip() for h in re.findall(r"─ (\d+/\d+ · [a-z ]+)", out)]
+    assert headers == ["1/1 · new", "2/2 · back again", "1/1 · new"], out
+    assert [r for _, r, _ in reviews(db)] == [4]
+
+
 def test_undo_with_nothing_to_undo_says_so_and_stays_on_the_card(db):
     result = quiz("--limit", "1", input="u\n\n3\n")
     assert "Nothing to undo" in result.stdout

@@ -114,7 +114,8 @@ class Session:
             if outcome == "undo":
                 done = self.history.pop()
                 self._undo(done)
-                queue.appendleft(slot)  # the card on screen comes after the one taken back
+                if slot.entry.id != done.slot.entry.id:  # the card on screen comes after the one taken back
+                    queue.appendleft(slot)
                 queue.appendleft(done.slot)
                 finished -= 1
                 continue
