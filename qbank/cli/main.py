@@ -260,7 +260,7 @@ def _session_summary(console, summary, store, entries) -> None:
     else:
         saved = f"No review given{f' ({extra})' if extra else ''}: nothing was saved."
     if summary.interrupted:
-        console.print(f"\nInterrupted. {saved}" if n else f"\nInterrupted before any grade: nothing was saved.")
+        console.print(f"\nInterrupted. {saved}" if n else "\nInterrupted before any grade: nothing was saved.")
     else:
         console.print(f"\n{saved}")
     due, now = store.due_dates(), srs.now()
