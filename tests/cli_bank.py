@@ -101,6 +101,7 @@ def bank(tmp_path, monkeypatch):
     root = make_bank(tmp_path / "bank")
     monkeypatch.chdir(root)
     monkeypatch.setenv("QBANK_DB", str(tmp_path / "progress.sqlite3"))
+    monkeypatch.setenv("QBANK_CACHE", str(tmp_path / "cache"))  # never the user's own cache folder
     return root
 
 

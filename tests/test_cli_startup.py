@@ -21,19 +21,38 @@ def imported_modules(args, cwd, env, stdin=""):
     return proc, modules
 
 
-@pytest.mark.parametrize("args", [["--help"], ["list"], ["show", "alpha-easy"], ["quiz", "--limit", "1"],
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["list"], ["show", "alpha-easy"], ["quiz", "--limit", "1"],
                                   ["stats"], ["practice", "attention", "-o", "starter.py"]])
 def test_no_torch_is_imported(tmp_path, args):
     bank = make_bank(tmp_path / "bank")
-    env = {**os.environ, "QBANK_DB": str(tmp_path / "progress.sqlite3"), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "QBANK_DB": str(tmp_path / "progress.sqlite3"), "QBANK_CACHE": str(tmp_path / "cache"),
+           "PYTHONPATH": str(ROOT)}
     proc, modules = imported_modules(args, bank, env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert len(modules) > 50, "importtime output not parsed"
-    heavy = sorted(m for m in modules if m.split(".")[0] in ("torch", "numpy", "hypothesis", "pytest"))
+    heavy = sorted(m for m in modules if m.split(".")[0] in ("torch", "numpy", "hypothesis", "pytest", "matplotlib"))
     assert heavy == [], heavy
     # nor pydantic (~100 ms): not for the schema (qbank.bank.catalog reads the bank without it),
     # nor for typer's parameter conversion (qbank.cli.fast_params)
     assert sorted(m for m in modules if m.startswith(("pydantic", "qbank.bank.schema"))) == []
+
+
+def test_the_listings_start_without_rich_yaml_or_markdown_once_the_bank_was_read(tmp_path):
+    """What start-up budgets rest on: `list` and `stats` print without rich (~40 ms); once the
+    questions are remembered (qbank.cli.catalog_cache), no command reads YAML (~20 ms); `show`
+    renders the answers without rich's Markdown (markdown-it and pygments, ~60 ms)."""
+    bank = make_bank(tmp_path / "bank")
+    env = {**os.environ, "QBANK_DB": str(tmp_path / "progress.sqlite3"), "QBANK_CACHE": str(tmp_path / "cache"),
+           "PYTHONPATH": str(ROOT)}
+    _, first = imported_modules(["show", "alpha-easy"], bank, env)
+    assert "yaml" in first  # the first run reads the files and the seed index (and remembers them)
+    for args, absent in ((["list"], ("rich", "yaml", "platformdirs")), (["stats"], ("rich", "yaml")),
+                         (["show", "alpha-easy"], ("yaml", "markdown_it", "pygments", "rich.markdown")),
+                         (["quiz", "--limit", "1"], ("yaml", "markdown_it", "fsrs.optimizer"))):
+        proc, modules = imported_modules(args, bank, env, stdin="q\n")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        found = sorted(m for m in modules if m.split(".")[0] in absent or m in absent)
+        assert found == [], (args, found)
 
 
 def test_plain_parameters_convert_like_typer_without_pydantic():

@@ -231,3 +231,142 @@ def test_environment_is_not_touched(tmp_path):
     before = dict(os.environ)
     Store.open(tmp_path / "p.sqlite3").close()
     assert dict(os.environ) == before
+
+
+# -- new, empty and partial files ------------------------------------------------------------
+
+
+def empty_sqlite(db: Path) -> None:
+    """An SQLite database without a single table (what `sqlite3 FILE "VACUUM"` leaves)."""
+    conn = sqlite3.connect(db)
+    conn.execute("VACUUM")
+    conn.close()
+    assert db.stat().st_size > 0
+
+
+@pytest.mark.parametrize("make", [Path.touch, empty_sqlite], ids=["zero-bytes", "sqlite-without-tables"])
+def test_an_empty_file_is_a_new_database_read_without_writing_and_initialised_by_the_quiz(tmp_path, make):
+    db = tmp_path / "progress.sqlite3"
+    make(db)
+    before = digest(db)
+    with Store.open(db, create=False) as store:  # stats, list, show
+        assert store.is_new and store.cards() == {} and store.reviews() == [] and store.review_count() == 0
+    assert digest(db) == before  # reading never writes
+    with Store.open(db) as store:  # the quiz
+        srs.review(store, "alpha", 3, T0)
+    assert pragmas(db) == (QBANK_APP_ID, SCHEMA_VERSION)
+    with Store.open(db, create=False) as store:
+        assert [r.question_id for r in store.reviews()] == ["alpha"]
+
+
+def test_a_partial_file_is_refused_by_reading_and_writing_alike_and_untouched(tmp_path):
+    good = tmp_path / "good.sqlite3"
+    with Store.open(good) as store:
+        srs.review(store, "alpha", 3, T0)
+    for size in (10, 60, 150, good.stat().st_size // 2):
+        db = tmp_path / f"cut-{size}.sqlite3"
+        db.write_bytes(good.read_bytes()[:size])
+        before = digest(db)
+        for create in (False, True):
+            with pytest.raises(StoreError) as refused:
+                Store.open(db, create=create)
+            message = str(refused.value)
+            assert str(db) in message and "untouched" in message, message
+        assert digest(db) == before
+
+
+# -- undo ------------------------------------------------------------------------------------
+
+
+def test_undo_deletes_the_review_and_restores_the_card_in_one_transaction(tmp_path):
+    db = tmp_path / "p.sqlite3"
+    with Store.open(db) as store:
+        first = srs.grade(store, "alpha", 3, T0)
+        before = store.cards()["alpha"]
+        second = srs.grade(store, "alpha", 1, T0 + timedelta(days=3))
+        assert second.previous == before and store.cards()["alpha"] == second.card
+        srs.undo(store, second, "alpha")
+        assert store.cards()["alpha"] == before  # the card as it was
+        assert [(r.question_id, r.rating) for r in store.reviews()] == [("alpha", 3)]
+        srs.undo(store, first, "alpha")  # the question's first review: no card at all any more
+        assert store.cards() == {} and store.reviews() == []
+
+
+def test_only_the_latest_review_of_a_question_can_be_undone(tmp_path):
+    with Store.open(tmp_path / "p.sqlite3") as store:
+        first = srs.grade(store, "alpha", 3, T0)
+        srs.grade(store, "alpha", 3, T0 + timedelta(days=1))
+        with pytest.raises(StoreError, match="not the latest review"):
+            srs.undo(store, first, "alpha")
+        assert len(store.reviews()) == 2
+
+
+def test_a_failed_undo_changes_nothing(tmp_path):
+    db = tmp_path / "p.sqlite3"
+    with Store.open(db) as store:
+        graded = srs.grade(store, "alpha", 3, T0)
+        store._conn.execute("CREATE TRIGGER no_delete BEFORE DELETE ON cards BEGIN "
+                            "SELECT RAISE(ABORT, 'cards are kept'); END")
+        with pytest.raises(StoreError, match="cannot undo"):
+            srs.undo(store, graded, "alpha")  # the review row went first, then the card failed
+        assert len(store.reviews()) == 1 and "alpha" in store.cards()  # rolled back together
+
+
+# -- the intervals the quiz shows ------------------------------------------------------------
+
+
+def test_the_preview_of_each_rating_is_what_grading_then_saves_fuzz_included(tmp_path):
+    # cards in review state with intervals long enough to be fuzzed (>= 3 days): the interval a
+    # key is labelled with must be the one that grade saves, a few seconds later
+    with Store.open(tmp_path / "p.sqlite3") as store:
+        for i in range(12):
+            qid = f"q{i}"
+            for days, rating in ((0, 3), (2, 3), (9, 4), (40 + i, 3)):
+                srs.review(store, qid, rating, T0 + timedelta(days=days))
+            when = T0 + timedelta(days=120 + i)
+            saved = store.cards()[qid]
+            preview = srs.preview(saved, qid, when)
+            assert len({p["due"] for p in preview.values()}) == 4  # four different outcomes
+            rating = 1 + i % 4
+            graded = srs.grade(store, qid, rating, when + timedelta(seconds=20))
+            shown = datetime.fromisoformat(preview[rating]["due"]) - when
+            got = datetime.fromisoformat(graded.card["due"]) - (when + timedelta(seconds=20))
+            assert srs.short_interval(shown) == srs.short_interval(got), (qid, rating, shown, got)
+            assert abs(shown - got) < timedelta(minutes=1)
+
+
+def test_fuzz_still_spreads_cards_and_leaves_the_callers_random_state_alone(tmp_path):
+    import random
+
+    random.seed(5)
+    expected = random.random()
+    random.seed(5)
+    with Store.open(tmp_path / "p.sqlite3") as store:
+        dues = set()
+        for i in range(20):
+            for days, rating in ((0, 3), (2, 3), (9, 4)):
+                srs.review(store, f"q{i}", rating, T0 + timedelta(days=days))
+            dues.add(store.cards()[f"q{i}"]["due"])
+    assert random.random() == expected
+    assert len(dues) > 1  # identical histories, different cards: fuzz still spreads them
+
+
+@pytest.mark.parametrize("seconds, text", [(5, "<1m"), (60, "1m"), (600, "10m"), (3 * 3600, "3h"),
+                                           (6 * 86400, "6d"), (45 * 86400, "1.5mo"), (400 * 86400, "1.1y")])
+def test_intervals_are_written_as_anki_writes_them(seconds, text):
+    assert srs.short_interval(timedelta(seconds=seconds)) == text
+
+
+@pytest.mark.parametrize("xdg", [None, "custom"])
+def test_the_user_folders_are_where_platformdirs_puts_them(monkeypatch, tmp_path, xdg):
+    import platformdirs
+
+    from qbank.progress.store import user_dir
+
+    for variable in ("XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        if xdg:
+            monkeypatch.setenv(variable, str(tmp_path / variable))
+        else:
+            monkeypatch.delenv(variable, raising=False)
+    assert user_dir("data") == Path(platformdirs.user_data_dir("qbank", appauthor=False))
+    assert user_dir("cache") == Path(platformdirs.user_cache_dir("qbank", appauthor=False))

@@ -12,15 +12,20 @@ Nothing here imports pydantic or torch.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 from qbank.bank.loader import find_root
 from qbank.bank.topics import DIFFICULTIES, TOPICS
 
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def __getattr__(name: str):
+    if name == "Loader":  # libyaml's loader; yaml (~20 ms) is imported when a file is read, not before
+        import yaml
+
+        return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raise AttributeError(name)
 TITLE_MAX = 60  # characters of a question's short title (`title:`)
 
 
@@ -109,15 +114,17 @@ class NotAQuestion(ValueError):
     pass
 
 
-def load_catalog(root: Path | None = None) -> Catalog:
+def load_catalog(root: Path | None = None, parse_file: Callable[[Path], Entry] | None = None) -> Catalog:
+    """The bank at `root`; `parse_file` (default `parse`) reads one file (the CLI passes one
+    that remembers files it has read, qbank.cli.catalog_cache)."""
     root = root or find_root()
     entries: dict[str, Entry] = {}
     warnings: list[str] = []
     for path in sorted((root / "questions").glob("*/*.yaml")):
         shown = path.relative_to(root)
         try:
-            entry = parse(path)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, NotAQuestion) as e:
+            entry = (parse_file or parse)(path)
+        except (OSError, UnicodeDecodeError, NotAQuestion) as e:
             reason = _reason(e)
             warnings.append(f"skipped {shown}: {reason} (run `qbank validate` for details)")
             continue
@@ -129,18 +136,33 @@ def load_catalog(root: Path | None = None) -> Catalog:
 
 
 def _reason(e: Exception) -> str:
-    if isinstance(e, yaml.MarkedYAMLError) and e.problem_mark is not None:
-        return f"invalid YAML at line {e.problem_mark.line + 1} ({e.problem})"
     if isinstance(e, NotAQuestion):
         return str(e)
     return f"{type(e).__name__}: {e}"
 
 
+# The fields of the question format (qbank.bank.schema.Question and Answer; a test keeps them in step).
+FIELDS = ("id", "title", "topic", "difficulty", "tags", "question", "sources", "answer", "claims", "solution",
+          "errata", "related")
+ANSWER_FIELDS = ("short", "detailed")
+
+
 def parse(path: Path) -> Entry:
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
+    import yaml
+
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.MarkedYAMLError as e:
+        if e.problem_mark is None:
+            raise NotAQuestion(f"{type(e).__name__}: {e}") from None
+        raise NotAQuestion(f"invalid YAML at line {e.problem_mark.line + 1} ({e.problem})") from None
+    except yaml.YAMLError as e:
+        raise NotAQuestion(f"{type(e).__name__}: {e}") from None
     if not isinstance(data, dict):
         raise NotAQuestion("not a mapping of fields")
+    _known(data, FIELDS, "")
     answer = _get(data, "answer", dict)
+    _known(answer, ANSWER_FIELDS, "answer.")
     topic, difficulty = _get(data, "topic", str), _get(data, "difficulty", str)
     if topic not in TOPICS:
         raise NotAQuestion(f"unknown topic {topic!r}")
@@ -154,6 +176,17 @@ def parse(path: Path) -> Entry:
         errata=tuple(Erratum(**_fields(c, Erratum)) for c in data.get("errata") or []),
         solution=_strings(data, "solution"), sources=_strings(data, "sources"),
         related=_strings(data, "related"), path=path, title=_optional(data, "title"))
+
+
+def _known(data: dict, fields: tuple[str, ...], where: str) -> None:
+    """An unknown field is refused as `qbank validate` refuses it (with its 'did you mean')."""
+    for key in data:
+        if key not in fields:
+            import difflib
+
+            close = difflib.get_close_matches(str(key), fields, n=1, cutoff=0.6)
+            raise NotAQuestion(f"`{where}{key}`: unknown field" + (f"; did you mean `{close[0]}`?" if close else
+                                                                  " (not part of the question format)"))
 
 
 def _get(data: dict, key: str, kind: type):

@@ -16,14 +16,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 if TYPE_CHECKING:  # imported where used: pydantic costs ~150 ms that find_root's callers need not pay
+    import yaml  # ~20 ms: `find_root` does not need it (the quiz's start-up)
+
     from qbank.bank.schema import Question
 
 Loc = tuple[str | int, ...]
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the qbank package; the bank sits beside it
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def __getattr__(name: str):
+    if name == "SafeLoader":  # libyaml's loader where there is one; yaml imported on first use
+        import yaml
+
+        return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raise AttributeError(name)
 
 
 class BankNotFound(Exception):
@@ -121,12 +128,14 @@ def load_bank(root: Path | None = None) -> Bank:
 
 
 def parse_file(path: Path) -> tuple[Source, list[Problem]]:
+    import yaml
+
     src = Source(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         return src, [Problem(path, 1, "(file)", f"cannot read: {e}")]
-    loader = SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -149,6 +158,8 @@ def parse_file(path: Path) -> tuple[Source, list[Problem]]:
 
 
 def _walk(node: yaml.Node, loc: Loc, src: Source, problems: list[Problem]) -> list[Problem]:
+    import yaml
+
     src.lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}

@@ -8,53 +8,13 @@ import importlib
 import re
 import sys
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-
-import yaml
 
 from qbank.bank.checks import check_functions, collect_checks
 from qbank.bank.loader import Bank, Problem, load_bank
+from qbank.bank.seeds import SeedIndex, item_label, seed_index  # noqa: F401 - also imported from here
 
 SECTION = "# --8<-- [start:{name}]"  # the snippet marker the site embeds a solution by
-
-
-@dataclass(frozen=True)
-class SeedIndex:
-    canonical: dict[str, str]  # C01 -> the canonical question
-    items: dict[str, dict]  # 000-1 -> {document, line, about, canonical: [C18]}
-    documents: dict[str, dict] = field(default_factory=dict)  # 000 -> {file, title, kind}
-
-    def document_title(self, doc: str) -> str:
-        return (self.documents.get(doc) or {}).get("title") or f"Document {doc}"
-
-    def describe(self, item: str) -> str:
-        """What a reader sees for a seed item: its document's title and what the item is about
-        ("Complete list of Transformer interview questions, Q34: the attention function ...")."""
-        meta = self.items.get(item)
-        if meta is None:
-            return f"{item} (not in the seed index)"
-        where = self.document_title(meta["document"])
-        label = item_label(item)
-        about = meta.get("about")
-        return f"{where}, {label}: {about}" if about else f"{where}, {label}"
-
-
-def item_label(item: str) -> str:
-    """Where in its document an item is: '003-34' -> 'Q34'; '001-how-3' -> 'overview step 3';
-    '004-topic-moe' -> 'header'; '002-multi-head' -> 'section'."""
-    _, _, rest = item.partition("-")
-    if rest.isdigit():
-        return f"Q{rest}"
-    if rest.startswith("how-"):
-        return f"overview step {rest.removeprefix('how-')}"
-    return "header" if rest.startswith("topic-") else "section"
-
-
-@cache
-def seed_index() -> SeedIndex:
-    data = yaml.safe_load((Path(__file__).with_name("seed_index.yaml")).read_text(encoding="utf-8"))
-    return SeedIndex(data["canonical"], data["items"], data.get("documents") or {})
 
 
 @dataclass

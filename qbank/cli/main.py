@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from qbank.cli import fast_params
 
@@ -26,6 +27,31 @@ if TYPE_CHECKING:
     from qbank.progress.store import Store
 
 fast_params.install()  # plain values converted without importing pydantic (~100 ms)
+
+
+class Command(TyperCommand):
+    """How qbank's commands describe themselves in --help: the whole first paragraph of the
+    docstring as the summary in `qbank --help` (click cuts it at 45 characters with "..."),
+    and an argument shown by its metavar only (`ID...`, not `ID <list[str]>`)."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return " ".join((self.short_help or self.help or "").split("\n\n")[0].split())
+
+    def format_options(self, ctx, formatter) -> None:
+        args, opts = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name.upper()) + ("..." if param.nargs != 1 else "")
+                args.append((name, record[1]))
+            else:
+                opts.append(record)
+        for title, rows in (("Arguments", args), ("Options", opts)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
 app = typer.Typer(
     name="qbank",
@@ -43,8 +69,19 @@ EXIT_ERROR = 2  # the command could not do its job (bad input, unreadable file)
 EXIT_INTERRUPTED = 130
 
 
+def _version(value: bool) -> None:
+    if value:
+        from qbank import __version__
+
+        typer.echo(f"qbank {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show qbank's version and exit."),
+) -> None:
     """A Transformer interview question bank in which every answer is proven by code.
 
     Quiz yourself with spaced repetition (quiz, stats), browse (list, show), prove the
@@ -87,10 +124,13 @@ def _console():
 
 
 def _catalog() -> Catalog:
-    from qbank.bank.catalog import load_catalog
+    from qbank.cli.catalog_cache import load_catalog
+
+    from qbank.cli.views import use_bank
 
     with _errors():
         catalog = load_catalog()
+    use_bank(catalog.root)
     for warning in catalog.warnings:
         typer.echo(f"qbank: warning: {warning}", err=True)
     return catalog
@@ -139,7 +179,7 @@ def _entry(catalog: Catalog, question_id: str) -> Entry:
 # -- quiz ----------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=Command)
 def quiz(
     topic: Optional[list[str]] = TopicOpt,
     difficulty: Optional[list[str]] = DifficultyOpt,
@@ -149,19 +189,24 @@ def quiz(
                                 help="Plain shuffle of every selected question, ignoring the schedule."),
     ahead: bool = typer.Option(False, "--all",
                                help="After the due and new questions, review the others ahead of time."),
+    type_answers: bool = typer.Option(False, "--type",
+                                      help="Type an answer to every question before seeing the answer "
+                                           "(in a terminal; without one, typing is always how it works)."),
     db: Optional[Path] = DbOpt,
     seed: Optional[int] = typer.Option(None, "--seed", hidden=True, help="Seed of --random (for tests)."),
 ) -> None:
     """Quiz yourself: due questions first (spaced repetition, FSRS), then new ones.
 
-    For each question: think or type your answer, press Enter to see the short answer,
-    d for the detail, then grade yourself 1 again, 2 hard, 3 good, 4 easy. Each grade is
-    saved at once; q or Ctrl-C ends the session without losing any.
+    Each question: Space (or Enter) shows the answer, t lets you type yours first. Then
+    grade yourself with one key: 1 again, 2 hard, 3 good, 4 easy, each labelled with the
+    interval it gives; d shows the detailed answer. Anywhere: s skips, u undoes the last
+    grade, q quits. Each grade is saved at once: q or Ctrl-C loses none. Without a
+    terminal (piped input) it reads lines: Enter, then 1-4.
     """
     import random as random_module
 
     from qbank.cli import quiz as q
-    from qbank.cli import session
+    from qbank.cli import session, terminal
     from qbank.progress import srs
 
     _, entries = _selected(topic, difficulty, tag)
@@ -177,16 +222,10 @@ def quiz(
         if not slots:
             _nothing_due(console, entries, due, now)
             return
-        before = store.review_count()
-        try:
-            summary = session.run(console, store, slots, read=lambda prompt: console.input(prompt))
-        except KeyboardInterrupt:
-            given = store.review_count() - before  # each was committed when it was given
-            console.print()
-            typer.echo(f"Interrupted: the {given} review{'s' if given != 1 else ''} given in this session "
-                       f"{'are' if given != 1 else 'is'} saved in {store.path}.", err=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+        summary = session.run(console, store, slots, terminal.input_for(console), type_answers=type_answers)
         _session_summary(console, summary, store, entries)
+    if summary.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def _nothing_due(console, entries, due, now) -> None:
@@ -210,13 +249,20 @@ def _session_summary(console, summary, store, entries) -> None:
     from qbank.cli import quiz as q
     from qbank.progress import srs
 
-    if summary.reviews:
+    n = summary.reviews
+    where = escape(str(store.path))
+    extra = ", ".join(([f"{len(summary.skipped)} skipped"] if summary.skipped else [])
+                      + ([f"{summary.undone} undone"] if summary.undone else []))
+    if n:
         counts = Counter(srs.RATINGS[r] for _, r in summary.ratings)
-        detail = ", ".join(f"{n} {word}" for word, n in counts.items())
-        console.print(f"\n{summary.reviews} review{'s' if summary.reviews != 1 else ''} saved ({detail}) "
-                      f"in {escape(str(store.path))}.")
+        detail = ", ".join(f"{k} {word}" for word, k in counts.items()) + (f"; {extra}" if extra else "")
+        saved = f"{n} review{'s' if n != 1 else ''} saved ({detail}) in {where}."
     else:
-        console.print("\nNo review given.")
+        saved = f"No review given{f' ({extra})' if extra else ''}: nothing was saved."
+    if summary.interrupted:
+        console.print(f"\nInterrupted. {saved}" if n else "\nInterrupted before any grade: nothing was saved.")
+    else:
+        console.print(f"\n{saved}")
     due, now = store.due_dates(), srs.now()
     still = sum(1 for e in entries if e.id in due and due[e.id] <= now)
     following = q.next_due(entries, due, now)
@@ -229,22 +275,37 @@ def _session_summary(console, summary, store, entries) -> None:
 # -- stats ---------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=Command)
 def stats(db: Optional[Path] = DbOpt) -> None:
     """Your progress: reviews done, questions due today, retention, and progress per topic."""
+    from qbank.cli.terminal import Plain
     from qbank.cli.views import progress_table
 
     catalog = _catalog()
     store = _open_store(db, create=False)
-    console = _console()
     with _errors(), store:
-        progress_table(console, catalog, store)
+        progress_table(Plain(), catalog, store)
 
 
 # -- list and show -------------------------------------------------------------------------
 
 
-@app.command("list")
+def _progress_or_none(db: Optional[Path], doing: str, read):
+    """`read(store)` for a command that does not need the progress database: a missing or
+    empty one reads as no progress, and one that cannot be read is a warning (the command goes
+    on without progress), never an error. It is never written to."""
+    from qbank.errors import QbankError
+    from qbank.progress.store import Store
+
+    try:
+        with Store.open(_db_path(db), create=False) as store:
+            return read(store)
+    except QbankError as e:
+        typer.echo(f"qbank: warning: {e} ({doing} without your progress)", err=True)
+        return None
+
+
+@app.command("list", cls=Command)
 def list_(
     topic: Optional[list[str]] = TopicOpt,
     difficulty: Optional[list[str]] = DifficultyOpt,
@@ -252,33 +313,39 @@ def list_(
     db: Optional[Path] = DbOpt,
 ) -> None:
     """List the questions (with the same filters as quiz) and when each is due."""
+    from qbank.cli.terminal import Plain
     from qbank.cli.views import question_table
 
     _, entries = _selected(topic, difficulty, tag)
-    store = _open_store(db, create=False)
-    with _errors(), store:
-        question_table(_console(), entries, store.due_dates())
+    due = _progress_or_none(db, "listing the questions", lambda store: store.due_dates())
+    question_table(Plain(), entries, due or {}, progress=due is not None)
 
 
-@app.command()
+@app.command(cls=Command)
 def show(
     question_id: str = typer.Argument(..., metavar="ID", help="The question's id (see qbank list)."),
     db: Optional[Path] = DbOpt,
+    pager: bool = typer.Option(True, "--pager/--no-pager",
+                               help="Page long output (in a terminal: $PAGER, else less)."),
 ) -> None:
-    """Show one question in full: the question, both answers, its claims and errata."""
+    """Show one question in full: the question, both answers, its claims, errata and sources."""
+    from qbank.cli.terminal import paged
     from qbank.cli.views import show_entry
 
     catalog = _catalog()
     entry = _entry(catalog, question_id)
-    store = _open_store(db, create=False)
-    with _errors(), store:
-        show_entry(_console(), entry, store.cards().get(entry.id), len(store.reviews(entry.id)))
+    progress = _progress_or_none(db, "showing the question",
+                                 lambda store: (store.cards().get(entry.id), len(store.reviews(entry.id))))
+    card, reviews = progress or (None, 0)
+    note = None if progress is not None else "unknown (the progress database cannot be read)"
+    console = _console()
+    paged(console, lambda c: show_entry(c, entry, card, reviews, note), use_pager=pager)
 
 
 # -- verify, practice, grade ---------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=Command)
 def verify(
     question_ids: Optional[list[str]] = typer.Argument(None, metavar="ID", help="Questions to verify (default: all)."),
     topic: Optional[list[str]] = TopicOpt,
@@ -312,7 +379,7 @@ def verify(
         raise typer.Exit(EXIT_FAILED)
 
 
-@app.command()
+@app.command(cls=Command)
 def practice(
     component: Optional[str] = typer.Argument(None, metavar="COMPONENT",
                                               help="The component to implement (omit to list them)."),
@@ -347,7 +414,7 @@ def practice(
                f"    qbank grade {path}")
 
 
-@app.command()
+@app.command(cls=Command)
 def grade(
     file: Path = typer.Argument(..., dir_okay=False, metavar="FILE", help="Your implementation (a .py file)."),
     component: Optional[list[str]] = typer.Option(None, "--component", "-c", metavar="NAME",
@@ -400,30 +467,40 @@ def _status(console, message: str):
 # -- export --------------------------------------------------------------------------------
 
 
-@export_app.command("anki")
+@export_app.command("anki", cls=Command)
 def export_anki(
     file: Path = typer.Argument(..., dir_okay=False, metavar="FILE.apkg", help="The deck file to write."),
     topic: Optional[list[str]] = TopicOpt,
     difficulty: Optional[list[str]] = DifficultyOpt,
     tag: Optional[list[str]] = TagOpt,
+    figures: bool = typer.Option(True, "--figures/--no-figures",
+                                 help="Draw the study site's figures into the deck (needs matplotlib and torch: "
+                                      "a few seconds)."),
 ) -> None:
-    """Write the bank as an Anki deck. Re-importing a newer export updates the notes
-    (stable ids) instead of duplicating them; Anki schedules the cards itself."""
+    """Write the bank as an Anki deck: question, answers, claims, errata, sources and figures.
+
+    Re-importing a newer export updates the notes (stable ids) instead of duplicating them;
+    Anki schedules the cards itself.
+    """
     from qbank.cli.anki import export
 
     if file.suffix != ".apkg":
         fail(f"{file}: an Anki deck file must end in .apkg")
-    _, entries = _selected(topic, difficulty, tag)
+    catalog, entries = _selected(topic, difficulty, tag)
     if not entries:
         fail("no question matches")
     try:
-        count = export(entries, file)
+        result = export(entries, file, root=catalog.root, figures=figures)
     except OSError as e:
         fail(f"cannot write {file}: {e.strerror or e}")
-    typer.echo(f"Wrote {count} note{'s' if count != 1 else ''} to {file}. In Anki: File > Import.")
+    for warning in result.warnings:
+        typer.echo(f"qbank: warning: {warning}", err=True)
+    pictures = f" and {result.figures} figure{'s' if result.figures != 1 else ''}" if result.figures else ""
+    typer.echo(f"Wrote {result.notes} note{'s' if result.notes != 1 else ''}{pictures} to {file}. "
+               f"In Anki: File > Import.")
 
 
-@app.command()
+@app.command(cls=Command)
 def validate(
     no_import: bool = typer.Option(False, "--no-import", help="Do not import the solution modules (no torch)."),
     coverage: bool = typer.Option(False, "--coverage", help="List the seed items no question cites yet."),

@@ -9,13 +9,16 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from qbank.bank.catalog import DIFFICULTIES, TOPICS, Entry
 from qbank.errors import QbankError
+
+if TYPE_CHECKING:
+    import random
 
 
 class FilterError(QbankError, ValueError):
@@ -51,7 +54,8 @@ def select(entries: Iterable[Entry], filters: Filters) -> list[Entry]:
 @dataclass(frozen=True)
 class Slot:
     entry: Entry
-    kind: str  # "due", "new" or "ahead" (not due yet)
+    kind: str  # "due", "new" or "ahead" (not due yet); "learning": back in the same session
+    last_rating: int | None = None  # for "learning": the grade that brought it back
 
 
 def order(entries: Sequence[Entry], due: dict[str, datetime], now: datetime,
@@ -69,6 +73,8 @@ def order(entries: Sequence[Entry], due: dict[str, datetime], now: datetime,
 def shuffle(entries: Sequence[Entry], due: dict[str, datetime], now: datetime,
             limit: int | None = None, rng: random.Random | None = None) -> list[Slot]:
     """Every selected question in random order, whatever its schedule."""
+    import random
+
     picked = list(entries)
     (rng or random.Random()).shuffle(picked)
     slots = [Slot(e, "new" if e.id not in due else "due" if due[e.id] <= now else "ahead") for e in picked]
