@@ -37,6 +37,7 @@ from qbank.contract.normalization import COMPONENT as _normalization
 from qbank.contract.feed_forward import COMPONENT as _feed_forward
 from qbank.contract.positional import COMPONENT as _positional
 from qbank.contract.encoder_layer import COMPONENT as _encoder_layer
+from qbank.contract.bpe import COMPONENT as _bpe
 
 # The order is the curriculum's: the practice list, the contract page and the README follow it.
 COMPONENTS: dict[str, Component] = {c.name: c for c in [
@@ -48,6 +49,7 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _feed_forward,
     _positional,
     _encoder_layer,
+    _bpe,
 ]}
 
 NAMES: dict[str, Name] = {n.name: n for c in COMPONENTS.values() for n in c.names}
