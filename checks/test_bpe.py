@@ -118,3 +118,23 @@ def test_encoding_the_training_text_shortens_it_and_decoding_restores_it(impl):
     n_bytes = len(MULTILINGUAL.encode("utf-8"))
     assert len(ids) < n_bytes / 3, f"{len(ids)} tokens for {n_bytes} bytes after {len(merges)} merges"
     assert impl.bpe_decode(ids, merges) == MULTILINGUAL
+
+
+# ------------------------------------------------------------- against words and bytes
+
+
+def test_unseen_words_are_spelled_in_pieces_and_kept_apart_where_a_word_vocabulary_has_one_unk(impl):
+    merges = impl.bpe_train(TOY, 270)
+    words = {chunk: i + 1 for i, chunk in enumerate(sorted(set(oracle.chunks(TOY))))}  # 0 = <unk>
+    purrs, meows = " the cat purrs", " the cat meows"  # none of these words is in the toy corpus
+    as_words = [[words.get(c, 0) for c in oracle.chunks(s)] for s in (purrs, meows)]
+    assert as_words[0] == as_words[1] == [0, 0, 0]  # a word vocabulary: both sentences are <unk> x 3
+    ids = [impl.bpe_encode(s, merges) for s in (purrs, meows)]
+    assert ids[0] != ids[1], f"BPE should keep the two sentences apart: {ids}"
+    assert [impl.bpe_decode(i, merges) for i in ids] == [purrs, meows]
+
+
+def test_text_outside_ascii_takes_more_byte_tokens_than_characters(impl):
+    for text, n_chars, n_bytes in (("cat", 3, 3), ("naïve", 5, 6), ("猫", 1, 3), ("🙂", 1, 4)):
+        ids = impl.bpe_encode(text, [])
+        assert (len(text), len(ids)) == (n_chars, n_bytes), f"{text!r}: {len(ids)} byte tokens {ids}"

@@ -39,6 +39,7 @@ from qbank.contract.positional import COMPONENT as _positional
 from qbank.contract.encoder_layer import COMPONENT as _encoder_layer
 from qbank.contract.bpe import COMPONENT as _bpe
 from qbank.contract.lora import COMPONENT as _lora
+from qbank.contract.moe import COMPONENT as _moe
 
 # The order is the curriculum's: the practice list, the contract page and the README follow it.
 COMPONENTS: dict[str, Component] = {c.name: c for c in [
@@ -52,6 +53,7 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _encoder_layer,
     _bpe,
     _lora,
+    _moe,
 ]}
 
 NAMES: dict[str, Name] = {n.name: n for c in COMPONENTS.values() for n in c.names}

@@ -1,8 +1,5 @@
 """LoRA that forgets to freeze the wrapped layer, so the base weight trains too (full fine-tuning plus BA)."""
 
-import torch
-from torch import nn
-
 from solutions.lora import LoRALinear as _Correct
 
 
