@@ -21,4 +21,5 @@ MUST_FAIL = {
     "checks/test_moe.py::test_moe_output_is_the_gate_weighted_sum_of_the_top_k_experts_outputs",
     "checks/test_moe.py::test_top_k_moe_with_k_equal_to_e_is_the_dense_soft_mixture_over_all_experts",
     "checks/test_moe.py::test_renormalised_top_1_gives_the_router_no_gradient_while_switch_gating_does",
+    "checks/test_moe.py::test_assignments_past_an_experts_capacity_add_nothing_first_choices_first_in_token_order",
 }

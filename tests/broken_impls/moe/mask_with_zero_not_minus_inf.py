@@ -34,4 +34,7 @@ MUST_FAIL = {
     "checks/test_moe.py::test_renormalised_gate_is_the_softmax_over_the_top_k_logits_alone",
     "checks/test_moe.py::test_gates_pick_exactly_k_experts_renormalised_rows_sum_to_one_and_switch_rows_to_less",
     "checks/test_moe.py::test_moe_output_is_the_gate_weighted_sum_of_the_top_k_experts_outputs",
+    "checks/test_moe.py::test_assignments_past_an_experts_capacity_add_nothing_first_choices_first_in_token_order",
+    "checks/test_moe.py::test_renormalised_top_1_gives_the_router_no_gradient_while_switch_gating_does",
+    "checks/test_moe.py::test_top_k_flops_per_token_do_not_grow_with_experts_apart_from_the_gate_but_the_dense_mixture_does",
 }

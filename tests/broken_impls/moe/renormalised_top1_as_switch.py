@@ -33,4 +33,5 @@ MUST_FAIL = {
     "checks/test_moe.py::test_renormalised_top_1_gives_the_router_no_gradient_while_switch_gating_does",
     "checks/test_moe.py::test_moe_output_is_the_gate_weighted_sum_of_the_top_k_experts_outputs",
     "checks/test_moe.py::test_top_1_routing_collapses_during_training_without_the_balancing_loss_and_stays_balanced_with_it",
+    "checks/test_moe.py::test_assignments_past_an_experts_capacity_add_nothing_first_choices_first_in_token_order",
 }

@@ -15,4 +15,5 @@ class MoELayer(_Layer):
 MUST_FAIL = {
     "checks/test_moe.py::test_moe_parameters_grow_linearly_with_the_number_of_experts",
     "checks/test_moe.py::test_moe_output_is_the_gate_weighted_sum_of_the_top_k_experts_outputs",
+    "checks/test_moe.py::test_assignments_past_an_experts_capacity_add_nothing_first_choices_first_in_token_order",
 }
