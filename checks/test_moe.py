@@ -4,9 +4,9 @@ The checks grade the implementation under test (`impl.top_k_gates`, `impl.load_b
 `impl.expert_capacity`, `impl.MoELayer`) against torch.softmax / torch.topk written out, the
 oracle checks/oracles/moe.py (a token-by-token MoE with an explicit capacity queue, and a loop
 that counts the Switch loss's fractions), FlopCounterMode, and seeded training runs. The
-Mixtral parameter count is a fact derived from modules on the meta device
-(checks/oracles/moe.py:mixtral_shaped, matched with transformers' Mixtral in
-tests/test_oracle_mixtral_shape.py).
+Mixtral parameter count is a fact derived from modules built on the meta device
+(`mixtral_shaped` below; tests/test_oracle_mixtral_shape.py matches it with transformers'
+own Mixtral).
 """
 
 import math
@@ -15,6 +15,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from torch import nn
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -250,8 +251,46 @@ def test_with_room_for_every_assignment_no_token_is_dropped(impl, N, E, renormal
 # ---------------------------------------------------------------- total vs active
 
 
+def mixtral_shaped(d: int = 4096, experts: int = 8, d_ff: int = 14336, heads: int = 32, kv_heads: int = 8,
+                   vocab: int = 32000) -> nn.ModuleDict:
+    """One Mixtral-8x7B-shaped decoder block and the model's ends, on the meta device:
+    grouped-query attention (kv_heads key/value heads), a router, SwiGLU experts (gate, up,
+    down; no biases), RMSNorms, untied input and output embeddings. (The 32 blocks are alike;
+    building one keeps the check fast.)"""
+    head = d // heads
+
+    def linear(i: int, o: int) -> nn.Linear:
+        return nn.Linear(i, o, bias=False, device="meta")
+
+    block = nn.ModuleDict({
+        "attn": nn.ModuleDict({"q": linear(d, heads * head), "k": linear(d, kv_heads * head),
+                               "v": linear(d, kv_heads * head), "o": linear(heads * head, d)}),
+        "router": linear(d, experts),
+        "experts": nn.ModuleList(nn.ModuleDict({"gate": linear(d, d_ff), "up": linear(d, d_ff),
+                                                "down": linear(d_ff, d)}) for _ in range(experts)),
+        "norms": nn.ModuleList(nn.RMSNorm(d, device="meta") for _ in range(2)),
+    })
+    ends = nn.ModuleDict({"embed": nn.Embedding(vocab, d, device="meta"), "norm": nn.RMSNorm(d, device="meta"),
+                          "lm_head": linear(d, vocab)})
+    return nn.ModuleDict({"block": block, "ends": ends})
+
+
+def count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def total_and_active(model: nn.ModuleDict, layers: int, k: int) -> tuple[int, int]:
+    """Every parameter of `layers` blocks and the ends, and those one token uses: all but the
+    experts of each block it is not routed to."""
+    block, experts = model["block"], model["block"]["experts"]
+    total = layers * count(block) + count(model["ends"])
+    idle = layers * sum(count(e) for e in experts[k:])
+    return total, total - idle
+
+
+
 def test_mixtral_8x7b_has_46_7b_parameters_but_a_token_uses_12_9b():
-    total, active = oracle.total_and_active(oracle.mixtral_shaped(), layers=32, k=2)
+    total, active = total_and_active(mixtral_shaped(), layers=32, k=2)
     assert (round(total / 1e9, 1), round(active / 1e9, 1)) == (46.7, 12.9), (total, active)
-    naive = 8 * oracle.total_and_active(oracle.mixtral_shaped(experts=1), layers=32, k=1)[0]
+    naive = 8 * total_and_active(mixtral_shaped(experts=1), layers=32, k=1)[0]
     assert naive > 56e9 > total  # "8 x 7B" is not 56B: attention and embeddings are shared

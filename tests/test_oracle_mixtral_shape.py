@@ -1,4 +1,4 @@
-"""The Mixtral-shaped oracle of checks/oracles/moe.py against Hugging Face transformers' own
+"""The Mixtral-shaped model of checks/test_moe.py against Hugging Face transformers' own
 Mixtral, built on the meta device from its configuration (Mixtral 8x7B's shapes): the same
 total parameter count, so the 46.7B / 12.9B the bank quotes rest on an independent model."""
 
@@ -7,7 +7,7 @@ import torch
 
 transformers = pytest.importorskip("transformers")
 
-from checks.oracles import moe as oracle  # noqa: E402
+from checks.test_moe import mixtral_shaped, total_and_active  # noqa: E402
 
 
 def test_transformers_mixtral_has_as_many_parameters_as_the_oracle():
@@ -17,6 +17,6 @@ def test_transformers_mixtral_has_as_many_parameters_as_the_oracle():
     with torch.device("meta"):
         model = transformers.MixtralForCausalLM(config)
     theirs = sum(p.numel() for p in model.parameters())
-    total, active = oracle.total_and_active(oracle.mixtral_shaped(), layers=32, k=2)
+    total, active = total_and_active(mixtral_shaped(), layers=32, k=2)
     assert theirs == total, (theirs, total)
     assert round(total / 1e9, 1) == 46.7 and round(active / 1e9, 1) == 12.9
