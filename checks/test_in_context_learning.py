@@ -71,11 +71,16 @@ def test_the_same_frozen_layer_fits_whichever_linear_task_the_prompt_shows(stat_
     # x_q^T (X^T X / N) w, whose error x_q^T (X^T X / N - I) w has variance (|x_q|^2 |w|^2 +
     # (x_q . w)^2) / N, about 5 |w|^2 / 1024 = 0.005 |w|^2 per query against E[y^2] = |w|^2: the
     # expected error ratio is ~0.005 (SE over 64 queries ~0.001), the threshold 0.05 is > 40 SE
-    # away; a prompt from another task gives a ratio near 2 (expected 2 for independent tasks).
+    # away. The two tasks are orthogonal and of equal norm, so a prompt of the other task gives
+    # an expected ratio of |w1 - w2|^2 / |w1|^2 = 2; over 64 queries the ratio (of two
+    # correlated chi-square means) has SD 0.37 (simulated, 100,000 draws), so the threshold 0.1
+    # is > 5 SE below it.
     g = torch.Generator().manual_seed(stat_seed)
     d, N = 4, 1024
     W_Q, W_K, W_V = _attention_weights(d, N, lr=1.0)  # fixed: nothing below changes them
-    tasks = torch.randn(2, d, generator=g, dtype=F64)
+    w1, v = torch.randn(2, d, generator=g, dtype=F64)
+    w2 = v - (v @ w1) / (w1 @ w1) * w1  # a second task orthogonal to the first, of the same norm
+    tasks = torch.stack([w1, w2 * w1.norm() / w2.norm()])
     queries = torch.randn(64, d, generator=g, dtype=F64)
     predictions = []
     for w in tasks:
@@ -87,4 +92,4 @@ def test_the_same_frozen_layer_fits_whichever_linear_task_the_prompt_shows(stat_
         own = (predictions[i] - truth).pow(2).mean() / truth.pow(2).mean()
         other = (predictions[1 - i] - truth).pow(2).mean() / truth.pow(2).mean()
         assert own < 0.05, f"task {i}: relative error {own:.4f} of the prediction from its own prompt"
-        assert other > 0.2, f"task {i}: a prompt of the other task should not fit it; relative error {other:.4f}"
+        assert other > 0.1, f"task {i}: a prompt of the other task should not fit it; relative error {other:.4f}"
