@@ -1,9 +1,11 @@
-"""Claims about fine-tuning: supervised fine-tuning and QLoRA (questions/llm/transfer-learning.yaml).
+"""Claims about fine-tuning: SFT, QLoRA and DPO (questions/llm/transfer-learning.yaml).
 
 Library behaviour of PyTorch's cross-entropy, in float64: the label -100 (`ignore_index`)
 takes a position out of the loss, which is how supervised fine-tuning trains on the response
 and not on the prompt. A fact of storage: the bytes of a blockwise 4-bit quantized weight,
-read from the tensors that hold it (numel * element_size).
+read from the tensors that hold it (numel * element_size). A fact of optimisation: DPO's loss
+on a toy discrete space, minimised with L-BFGS, lands on the closed-form optimum of
+KL-regularised RLHF.
 """
 
 import torch
@@ -61,3 +63,28 @@ def test_qlora_stores_a_weight_in_about_half_a_byte_per_parameter():
     # each weight is off by at most half a quantization step of its block
     step = (scale / 7).double().expand(-1, 64).reshape(W.shape)
     assert ((dequantized - W.double()).abs() <= step / 2 + 1e-7).all()
+
+
+def test_dpo_loss_is_minimised_by_the_reference_policy_tilted_by_exp_reward_over_beta():
+    # a toy space of K responses to one prompt; preferences follow Bradley-Terry with reward r
+    g = torch.Generator().manual_seed(0)
+    K, beta = 6, 0.5
+    r = torch.randn(K, generator=g, dtype=torch.float64) * 2
+    log_ref = torch.log_softmax(torch.randn(K, generator=g, dtype=torch.float64), 0)
+    prefer = torch.sigmoid(r[:, None] - r[None, :])  # P(i is preferred to j)
+    theta = torch.zeros(K, dtype=torch.float64, requires_grad=True)  # the policy's logits
+    opt = torch.optim.LBFGS([theta], lr=1, max_iter=500, tolerance_grad=1e-14, tolerance_change=1e-16,
+                            line_search_fn="strong_wolfe")
+
+    def dpo_loss():  # -E[log sigma(beta (log pi/pi_ref)(winner) - beta (log pi/pi_ref)(loser))], all pairs
+        opt.zero_grad()
+        h = beta * (torch.log_softmax(theta, 0) - log_ref)
+        loss = -(prefer * F.logsigmoid(h[:, None] - h[None, :])).sum() / (K * (K - 1))
+        loss.backward()
+        return loss
+
+    opt.step(dpo_loss)
+    optimum = torch.log_softmax(log_ref + r / beta, 0)  # pi* = pi_ref exp(r / beta) / Z
+    assert_close(torch.log_softmax(theta.detach(), 0), optimum, atol=1e-6, rtol=0)
+    implicit = beta * (optimum - log_ref)  # the implicit reward: r up to the constant beta log Z
+    assert_close(implicit - implicit.mean(), r - r.mean())
