@@ -36,6 +36,14 @@ ABSENT = {
     "acceptance_probability": "PyTorch has no speculative decoding",
     "residual_distribution": "PyTorch has no speculative decoding",
     "speculative_sample": "PyTorch has no speculative decoding",
+    "bpe_train": "PyTorch has no tokenizer",
+    "bpe_encode": "PyTorch has no tokenizer",
+    "bpe_decode": "PyTorch has no tokenizer",
+    "LoRALinear": "PyTorch has no LoRA layer",
+    "top_k_gates": "PyTorch has no mixture-of-experts routing",
+    "load_balancing_loss": "PyTorch has no mixture-of-experts routing",
+    "expert_capacity": "PyTorch has no mixture-of-experts routing",
+    "MoELayer": "PyTorch has no mixture-of-experts layer",
 }
 
 

@@ -44,6 +44,9 @@ from qbank.contract.cross_entropy import COMPONENT as _cross_entropy
 from qbank.contract.sampling import COMPONENT as _sampling
 from qbank.contract.beam_search import COMPONENT as _beam_search
 from qbank.contract.speculative import COMPONENT as _speculative
+from qbank.contract.bpe import COMPONENT as _bpe
+from qbank.contract.lora import COMPONENT as _lora
+from qbank.contract.moe import COMPONENT as _moe
 
 # The order is the curriculum's: the practice list, the contract page and the README follow it.
 COMPONENTS: dict[str, Component] = {c.name: c for c in [
@@ -62,6 +65,9 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _sampling,
     _beam_search,
     _speculative,
+    _bpe,
+    _lora,
+    _moe,
 ]}
 
 NAMES: dict[str, Name] = {n.name: n for c in COMPONENTS.values() for n in c.names}
