@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.testing import assert_close
 
+from checks.modules import count_parts, gpt_parts_on_meta, llama_parts_on_meta
 from checks.strategies import randn, seeds, sizes, tensors
 
 F64 = torch.float64
@@ -184,6 +185,41 @@ def test_ffns_hold_57_percent_of_the_base_models_layers_and_40_percent_with_the_
     assert ffns / _count(model) == pytest.approx(0.5708, abs=1e-4)
     embedding = 37_000 * BASE_D  # the base model's shared source/target/output vocabulary of ~37,000
     assert ffns / (_count(model) + embedding) == pytest.approx(0.3994, abs=1e-4)
+
+
+def _ffn_params(parts) -> int:
+    """The FFN parameters of a part list: LLaMA parts name them "ffn"; a GPT block holds its FFN
+    as linear1 and linear2 (nn.TransformerEncoderLayer's names)."""
+    llama = count_parts(parts, "ffn")
+    gpt = sum(copies * _count(m.linear1, m.linear2) for name, m, copies in parts if name == "block")
+    return llama + gpt
+
+
+def test_in_gpt3_the_ffns_hold_two_thirds_of_all_parameters_even_counting_the_embeddings():
+    # GPT-3 175B (Brown et al. 2020, Table 2.1), counted on the meta device
+    parts = gpt_parts_on_meta(L=96, d=12288, heads=96, vocab=50257, ctx=2048)
+    ffn, blocks, total = _ffn_params(parts), count_parts(parts, "block"), count_parts(parts)
+    assert total == 174_604_259_328, total
+    # measured 0.6666 of the blocks and 0.6642 of everything: the 0.6 B embedding parameters
+    # are 0.4 % of a model this wide, so the whole-model share stays at two thirds
+    assert abs(ffn / blocks - 2 / 3) < 1e-3 and abs(ffn / total - 2 / 3) < 5e-3, (ffn / blocks, ffn / total)
+
+
+def test_with_gqa_and_swiglu_the_ffns_hold_82_percent_of_llama_2_70b_but_about_two_thirds_of_llama_2_7b():
+    # Touvron et al. 2023: 70B has 80 layers, d = 8192, 64 query heads sharing 8 key/value heads
+    # (GQA), a SwiGLU FFN of width 28672; 7B has 32 layers, d = 4096, 32 heads without GQA,
+    # width 11008 (about 8d/3, which keeps three matrices at 8d²); both a 32,000-token
+    # vocabulary with separate input and output tables
+    big = dict(L=80, d=8192, heads=64, d_ff=28672, vocab=32000, tied=False)
+    gqa, mha = llama_parts_on_meta(kv_heads=8, **big), llama_parts_on_meta(kv_heads=64, **big)
+    small = llama_parts_on_meta(L=32, d=4096, heads=32, kv_heads=32, d_ff=11008, vocab=32000, tied=False)
+    assert (count_parts(gqa), count_parts(small)) == (68_976_648_192, 6_738_415_616)  # the published counts
+    share = {name: _ffn_params(p) / count_parts(p) for name, p in [("70B", gqa), ("70B, no GQA", mha),
+                                                                     ("7B", small)]}
+    layers_7b = _ffn_params(small) / count_parts(small, "attention", "ffn", "norms")
+    # measured 0.817, 0.719 if its attention had 64 key/value heads, and 0.642 for 7B (0.668 of its layers)
+    assert share["70B"] > 0.8 > share["70B, no GQA"] > 0.7, share
+    assert abs(layers_7b - 2 / 3) < 0.01 and 0.6 < share["7B"] < 2 / 3, (layers_7b, share)
 
 
 # ---------------------------------------------------------------- errata

@@ -17,6 +17,7 @@ from torch import nn
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
+from checks.modules import count_parts, gpt_parts_on_meta
 from checks.strategies import randn, seeds
 
 
@@ -305,36 +306,19 @@ def test_attention_flops_grow_fourfold_when_the_sequence_doubles(impl):
     assert f[128] == 4 * f[64] and f[256] == 4 * f[128]            # quadratic, not exponential
 
 
-GPT3 = dict(L=96, d=12288, heads=96, V=50257, ctx=2048)  # Brown et al. 2020, Table 2.1; GPT-2's vocabulary
-
-
-def _gpt3_parts_on_meta() -> dict[str, nn.Module]:
-    """GPT-3 175B's parts in fp16 on the meta device (shapes only: no memory, no init). A GPT
-    block has the parameters of a pre-norm nn.TransformerEncoderLayer (fused QKV, output
-    projection, FFN with d_ff = 4d, two LayerNorms, all with biases); all 96 blocks have the
-    same shapes, so one is built. The output layer is tied to the token embedding."""
-    d, f16 = GPT3["d"], torch.float16
-    with torch.device("meta"):
-        return dict(
-            tokens=nn.Embedding(GPT3["V"], d, _weight=torch.empty(GPT3["V"], d, dtype=f16)),  # _weight: no init
-            positions=nn.Embedding(GPT3["ctx"], d, _weight=torch.empty(GPT3["ctx"], d, dtype=f16)),
-            block=nn.TransformerEncoderLayer(d, GPT3["heads"], 4 * d, norm_first=True, dtype=f16),
-            final_norm=nn.LayerNorm(d, dtype=f16))
+GPT3 = dict(L=96, d=12288, heads=96, vocab=50257, ctx=2048)  # Brown et al. 2020, Table 2.1; GPT-2's vocabulary
 
 
 def test_gpt3_counted_on_the_meta_device_has_174_6b_parameters_taking_349_gb_in_fp16_and_9_7_gb_of_kv_cache():
-    parts = _gpt3_parts_on_meta()
-    copies = {"block": GPT3["L"]}  # every other part occurs once
-
-    def total(size) -> int:
-        return sum(copies.get(name, 1) * size(p) for name, m in parts.items() for p in m.parameters())
-
-    params, weight_bytes = total(lambda p: p.numel()), total(lambda p: p.numel() * p.element_size())
+    parts = gpt_parts_on_meta(**GPT3, dtype=torch.float16)  # shapes only, on the meta device
+    params = count_parts(parts)
+    weight_bytes = sum(copies * p.numel() * p.element_size() for _, m, copies in parts for p in m.parameters())
     assert round(params / 1e9, 1) == 174.6, params  # 174,604,259,328: "175B" is rounded up
     assert round(weight_bytes / 1e9) == 349 and round(weight_bytes / 2**30) == 325, weight_bytes
     # the KV cache of one 2048-token sequence: each of the 96 layers keeps one key and one value
     # per token, as wide as the out_features of its K or V projection (in_proj stacks W_Q, W_K, W_V)
-    w_k, w_v = parts["block"].self_attn.in_proj_weight.chunk(3)[1:]
+    block = dict((name, m) for name, m, _ in parts)["block"]
+    w_k, w_v = block.self_attn.in_proj_weight.chunk(3)[1:]
     per_layer = [torch.empty(GPT3["ctx"], w.size(0), dtype=w.dtype, device="meta") for w in (w_k, w_v)]
     cache_bytes = GPT3["L"] * sum(t.numel() * t.element_size() for t in per_layer)
     assert round(cache_bytes / 1e9, 1) == 9.7, cache_bytes  # 2 · 96 · 2048 · 12288 · 2 bytes
