@@ -15,6 +15,7 @@ import math
 from operator import attrgetter
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given
@@ -39,10 +40,10 @@ def _count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def _layer(impl, D: int, H: int, d_ff: int, seed: int) -> nn.Module:
-    """impl.EncoderLayer (post-norm) in float64, every linear set by name from `seed`
-    (scaled by 1/√fan_in like nn.Linear's init), LayerNorms fresh."""
-    layer = impl.EncoderLayer(D, H, d_ff).to(F64)
+def _layer(impl, D: int, H: int, d_ff: int, seed: int, norm_first: bool = False) -> nn.Module:
+    """impl.EncoderLayer (post-norm unless `norm_first`) in float64, every linear set by name
+    from `seed` (scaled by 1/√fan_in like nn.Linear's init), LayerNorms fresh."""
+    layer = impl.EncoderLayer(D, H, d_ff, norm_first=norm_first).to(F64)
     with torch.no_grad():
         for i, name in enumerate(LINEARS):
             lin = attrgetter(name)(layer)
@@ -72,40 +73,48 @@ def _last_row_norms(f, x: torch.Tensor) -> torch.Tensor:
 # ------------------------------------------------------------ sizes of the whole model
 
 
-def test_the_base_transformer_has_44140544_parameters_in_its_layers_and_63m_with_the_shared_embedding(impl):
-    D, H, d_ff = BASE["D"], BASE["H"], BASE["F"]
+def _stack_counts(impl, D: int, H: int, d_ff: int, norm_first: bool) -> tuple[int, int]:
+    """(encoder layer, decoder layer) parameters from the implementation's parts, on the meta
+    device: a decoder layer is an encoder layer's parts + cross-attention + a third LayerNorm."""
     with torch.device("meta"):  # shapes only
-        encoder_layer = _count(impl.EncoderLayer(D, H, d_ff))
-        # a decoder layer = an encoder layer's parts + cross-attention + a third LayerNorm
-        decoder_layer = encoder_layer + _count(impl.CrossAttention(D, H)) + _count(impl.LayerNorm(D))
-        final_norms = 2 * _count(impl.LayerNorm(D))  # after each stack, as nn.Transformer has
-        reference = _count(nn.Transformer(D, H, 6, 6, d_ff, batch_first=True))
-    assert (encoder_layer, decoder_layer) == (3_152_384, 4_204_032)
-    layers = 6 * encoder_layer + 6 * decoder_layer + final_norms
-    assert layers == reference == 44_140_544
+        encoder_layer = _count(impl.EncoderLayer(D, H, d_ff, norm_first=norm_first))
+        return encoder_layer, encoder_layer + _count(impl.CrossAttention(D, H)) + _count(impl.LayerNorm(D))
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # nn.Transformer with norm_first=True
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_the_base_transformer_has_44138496_parameters_in_its_layers_and_63m_with_the_shared_embedding(impl, norm_first):
+    D, H, d_ff = BASE["D"], BASE["H"], BASE["F"]
+    encoder_layer, decoder_layer = _stack_counts(impl, D, H, d_ff, norm_first)
+    assert (encoder_layer, decoder_layer) == (3_152_384, 4_204_032), (encoder_layer, decoder_layer)
+    layers = 6 * encoder_layer + 6 * decoder_layer  # the paper's post-norm model: nothing after the stacks
+    assert layers == 44_138_496
+    with torch.device("meta"):
+        reference = _count(nn.Transformer(D, H, 6, 6, d_ff, batch_first=True, norm_first=norm_first))
+    # nn.Transformer adds a final LayerNorm after each stack (what a pre-norm model needs): 2 · 2D more
+    assert reference - layers == 2 * _count(nn.LayerNorm(D)) == 2_048, reference
     # one V x D matrix shared by the source embedding, the target embedding and the output layer
-    assert layers + VOCAB * D == 63_084_544  # the paper rounds its base model to 65M
+    assert layers + VOCAB * D == 63_082_496  # the paper rounds its base model to 65M
 
 
 def test_a_decoder_layer_adds_a_cross_attention_and_a_third_layernorm_to_the_encoder_layers_parts(impl):
     D, H, d_ff = BASE["D"], BASE["H"], BASE["F"]
-    with torch.device("meta"):
-        mine = _count(impl.EncoderLayer(D, H, d_ff)) + _count(impl.CrossAttention(D, H)) + _count(impl.LayerNorm(D))
-        torch_decoder = nn.TransformerDecoderLayer(D, H, d_ff, batch_first=True)
-        torch_encoder = nn.TransformerEncoderLayer(D, H, d_ff, batch_first=True)
-    assert mine == _count(torch_decoder) == 4_204_032
-    assert _count(torch_decoder) - _count(torch_encoder) == 4 * D * D + 4 * D + 2 * D  # W_Q,K,V,O + biases + LN
+    for norm_first in (False, True):
+        _, mine = _stack_counts(impl, D, H, d_ff, norm_first)
+        with torch.device("meta"):
+            torch_decoder = nn.TransformerDecoderLayer(D, H, d_ff, batch_first=True, norm_first=norm_first)
+            torch_encoder = nn.TransformerEncoderLayer(D, H, d_ff, batch_first=True, norm_first=norm_first)
+        assert mine == _count(torch_decoder) == 4_204_032, mine
+        assert _count(torch_decoder) - _count(torch_encoder) == 4 * D * D + 4 * D + 2 * D  # W_Q,K,V,O + biases + LN
 
 
-def test_the_big_model_needs_16_heads_for_dk_64_and_the_head_count_does_not_change_the_parameter_count(impl):
+def test_the_big_models_parameter_count_does_not_depend_on_the_head_count_and_is_about_214m(impl):
     D, d_ff = BIG["D"], BIG["F"]
-    assert D // BIG["H"] == BASE["D"] // BASE["H"] == 64  # d_k = d_model / h, 64 in both models
-    assert D // 8 == 128  # 8 heads at d_model = 1024 would make d_k = 128, not the 64 of the same table
-    with torch.device("meta"):
-        counts = {h: _count(nn.Transformer(D, h, 6, 6, d_ff, batch_first=True)) for h in (8, 16)}
-        attn = {h: _count(impl.MultiHeadAttention(D, h)) for h in (8, 16)}
-    assert counts[8] == counts[16] and attn[8] == attn[16] == 4 * D * D + 4 * D  # heads share the D x D maps
-    assert counts[16] == 176_361_472 and counts[16] + VOCAB * D == 214_249_472  # the paper rounds its big model to 213M
+    for norm_first in (False, True):
+        counts = {h: _stack_counts(impl, D, h, d_ff, norm_first) for h in (8, 16)}  # heads share the D x D maps
+        assert counts[8] == counts[16], counts
+        layers = 6 * sum(counts[16])
+        assert (layers, layers + VOCAB * D) == (176_357_376, 214_245_376)  # the paper rounds its big model to 213M
 
 
 # ------------------------------------------------------------ encoder vs decoder
@@ -266,16 +275,29 @@ def test_a_single_coordinate_of_the_sinusoidal_table_does_not_have_rms_one_over_
 # ------------------------------------------------------------ what replaced recurrence
 
 
-def test_an_rnns_gradient_to_a_distant_input_vanishes_while_one_attention_layer_reaches_every_input(impl):
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_an_rnns_gradient_to_a_distant_input_shrinks_or_grows_geometrically_while_one_attention_layer_reaches_every_input(
+        impl, norm_first):
     T, D = 24, 8
-    W_h = torch.linalg.qr(randn(D, D, seed=0))[0] * 0.9  # recurrent matrix with every singular value 0.9
+    Q = torch.linalg.qr(randn(D, D, seed=0))[0]  # orthogonal: every singular value 1
     W_x = randn(D, D, seed=1) / math.sqrt(D)
     x = randn(T, D, seed=2)
-    rnn = _last_row_norms(lambda x: rnn_forward(x[None], W_x, W_h)[0, -1], x)  # ‖∂h_{T-1}/∂x_s‖ for each s
-    # the last state reaches x_s only through T-1-s steps, each multiplying by W_h (norm 0.9) and tanh' <= 1
-    assert rnn[0] < 1e-2 * rnn[-1], f"{rnn[0]:.1e} vs {rnn[-1]:.1e}"  # measured 2.4e-6 vs 1.76
-    layer = _layer(impl, D, 2, 16, seed=3)
+    # a contractive tanh RNN (every singular value of W_h 0.9): the last state reaches x_s only
+    # through T-1-s steps, each multiplying by W_h (norm 0.9) and tanh' <= 1
+    tanh_rnn = _last_row_norms(lambda x: rnn_forward(x[None], W_x, 0.9 * Q)[0, -1], x)  # ‖∂h_{T-1}/∂x_s‖
+    assert tanh_rnn[0] < 1e-2 * tanh_rnn[-1], f"{tanh_rnn[0]:.1e} vs {tanh_rnn[-1]:.1e}"  # measured 2.4e-6 vs 1.76
+
+    def linear_rnn(x):  # h_t = x_t W_x + h_(t-1) W_h with W_h = 1.2 Q: every singular value 1.2
+        h = torch.zeros(D, dtype=F64)
+        for t in range(T):
+            h = x[t] @ W_x + h @ (1.2 * Q)
+        return h
+
+    # ∂h_{T-1}/∂x_s = W_x (1.2 Q)^(T-1-s), whose norm is exactly 1.2^(T-1-s) |W_x|: it explodes
+    grows = _last_row_norms(linear_rnn, x)
+    assert_close(grows[0] / grows[-1], torch.tensor(1.2 ** (T - 1), dtype=F64))  # 1.2^23 = 66
+    layer = _layer(impl, D, 2, 16, seed=3, norm_first=norm_first)
     attn = _last_row_norms(lambda x: layer(x[None])[0, -1], x)  # ‖∂y_{T-1}/∂x_s‖ after one encoder layer
     far, near = attn[0].item(), attn[-2].item()
-    assert far > 0.1 * near, f"{far:.2e} vs {near:.2e}"  # one step away whatever the distance (measured 0.32 vs 0.25)
-
+    # one step away whatever the distance: measured 0.32 vs 0.25 (post-norm), 0.53 vs 0.22 (pre-norm)
+    assert far > 0.1 * near, f"{far:.2e} vs {near:.2e}"

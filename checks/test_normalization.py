@@ -293,12 +293,15 @@ def test_batchnorm_refuses_a_batch_of_one_in_training_mode(impl):
         bn(randn(1, 3, seed=0))
 
 
-@given(sizes, st.data())
-def test_a_batch_of_one_has_zero_variance_so_batch_statistics_would_erase_it(D, data):
-    x = data.draw(tensors(1, D), label="x")  # one row
-    assert_close(x.var(dim=0, unbiased=False), torch.zeros(D, dtype=F64))
-    normalised = (x - x.mean(dim=0)) / torch.sqrt(x.var(dim=0, unbiased=False) + 1e-5)
-    assert_close(normalised, torch.zeros_like(x))  # every input gives the same output: just the bias
+@given(st.integers(2, 6), st.integers(1, 4), seeds)
+def test_torch_batchnorm1d_refuses_one_row_in_training_but_normalises_one_sentence_over_its_tokens(T, C, seed):
+    bn = nn.BatchNorm1d(C, dtype=F64)
+    with pytest.raises(ValueError):  # [N=1, C]: one value per channel, zero variance
+        bn(randn(1, C, seed=seed))
+    sentence = 3 * randn(1, C, T, seed=seed + 1) + 1  # [N=1, C, L=T]: one sentence of T >= 2 tokens
+    mean = sentence.mean(dim=(0, 2), keepdim=True)
+    var = sentence.var(dim=(0, 2), unbiased=False, keepdim=True)  # over the T tokens, per channel
+    assert_close(bn(sentence), (sentence - mean) / torch.sqrt(var + bn.eps))
 
 
 @given(sizes, st.data())
