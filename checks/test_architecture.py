@@ -24,7 +24,7 @@ from hypothesis.extra.numpy import arrays
 from torch import nn
 from torch.testing import assert_close
 
-from checks.modules import rnn_forward
+from checks.modules import count_parts, llama_parts_on_meta, rnn_forward
 from checks.strategies import randn, sizes, tensors
 
 F64 = torch.float64
@@ -182,6 +182,37 @@ def test_at_initialisation_the_cosine_similarity_of_two_embedding_rows_is_noise_
     assert cos.abs().max().item() < 0.35  # no pair is anywhere near "similar" (measured 0.25)
 
 
+@pytest.mark.statistical
+def test_after_training_words_seen_in_the_same_contexts_have_similar_embeddings(stat_seed):
+    # a toy corpus in which "king" and "queen" are followed by the same words, and so are "dog"
+    # and "cat": an embedding table E (D = 8, N(0, 1) init, as nn.Embedding's) and an output
+    # matrix W trained to predict the next word, full-batch gradient descent, lr 2, weight decay 0.01
+    words = "the king queen dog cat rules reigns barks sleeps".split()
+    ix = {w: i for i, w in enumerate(words)}
+    sentences = [f"the {who} {does}" for who in ("king", "queen") for does in ("rules", "reigns")] + \
+                [f"the {who} {does}" for who in ("dog", "cat") for does in ("barks", "sleeps")]
+    pairs = torch.tensor([[ix[a], ix[b]] for s in sentences for a, b in zip(s.split(), s.split()[1:])])
+    g = torch.Generator().manual_seed(stat_seed)
+    E = torch.randn(len(words), 8, generator=g, dtype=F64).requires_grad_()
+    W = (torch.randn(len(words), 8, generator=g, dtype=F64) / math.sqrt(8)).requires_grad_()
+
+    def cos(a: str, b: str) -> float:
+        return F.cosine_similarity(E[ix[a]], E[ix[b]], dim=0).item()
+
+    before = cos("king", "queen")  # two random vectors: seeds 1..100 mean 0.01, sd 0.37
+    for _ in range(100):
+        loss = F.cross_entropy(F.embedding(pairs[:, 0], E) @ W.T, pairs[:, 1])
+        grad_E, grad_W = torch.autograd.grad(loss, [E, W])
+        with torch.no_grad():
+            E -= 2.0 * (grad_E + 0.01 * E)
+            W -= 2.0 * (grad_W + 0.01 * W)
+    related, unrelated = cos("king", "queen"), max(cos("king", "dog"), cos("queen", "cat"))
+    # seeds 1..100: king-queen 0.968 (sd 0.020), so 0.8 is 8 sd below; its lead over the larger of
+    # king-dog and queen-cat 1.27 (sd 0.036), so 1.0 is 7 sd below
+    assert related > 0.8 and related - unrelated > 1.0, \
+        f"cosine king-queen {before:.2f} -> {related:.2f}, king-dog/queen-cat {unrelated:.2f}"
+
+
 # ------------------------------------------------------------ output layer and weight tying
 
 
@@ -213,33 +244,56 @@ def test_tying_makes_the_output_weight_the_embedding_matrix_and_removes_v_times_
     assert _count(three) == V * D  # instead of 3 V D: 37,888,000 parameters saved
 
 
-def test_the_gradient_of_a_tied_matrix_is_the_sum_of_the_gradients_of_its_two_uses(impl):
+def _tied_model_grads(impl, norm_first: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One step of a tiny tied model (embed -> one causal layer -> project back onto the
+    vocabulary, V = 7): (grad of the tied matrix, grad of the input copy, grad of the output copy)."""
     V, D, H = 7, 4, 2
-    layer = _layer(impl, D, H, 8, seed=0)
-    ids, targets = torch.tensor([[1, 5, 2, 5]]), torch.tensor([[5, 2, 5, 0]])
-    W = randn(V, D, seed=1).requires_grad_()
+    layer = _layer(impl, D, H, 8, seed=0, norm_first=norm_first)
+    ids, targets = torch.tensor([[1, 5, 2, 5]]), torch.tensor([[5, 2, 5, 0]])  # tokens 0, 3, 4, 6 absent
 
-    def loss(W_in, W_out):  # embed -> one layer -> project back onto the vocabulary
+    def loss(W_in, W_out):
         logits = layer(F.embedding(ids, W_in), impl.causal_mask(4)) @ W_out.T  # [1, T, D] @ [D, V]
         return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
 
+    W = randn(V, D, seed=1).requires_grad_()
     loss(W, W).backward()
     W_in, W_out = W.detach().clone().requires_grad_(), W.detach().clone().requires_grad_()
     loss(W_in, W_out).backward()  # the same matrix as two separate copies
-    assert_close(W.grad, W_in.grad + W_out.grad)
-    assert W_in.grad.abs().sum() > 0 and W_out.grad.abs().sum() > 0  # both uses contribute
+    return W.grad, W_in.grad, W_out.grad
 
 
-def test_logits_taken_from_the_first_layer_of_a_stack_are_not_the_models_logits(impl):
-    T, D, H, V = 4, 4, 2, 7
-    layers = [_layer(impl, D, H, 8, seed=s) for s in (0, 50)]
-    W = randn(V, D, seed=1)  # tied output matrix
-    x = randn(1, T, D, seed=2)
-    mask = impl.causal_mask(T)
-    h1 = layers[0](x, mask)
-    final = layers[1](h1, mask)  # the stack's output, Y^(N) with N = 2
-    gap = (h1 @ W.T - final @ W.T).abs().max().item()
-    assert gap > 0.1, f"max |difference| = {gap:.3f}"  # measured 1.40
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_the_gradient_of_a_tied_matrix_is_the_sum_of_the_gradients_of_its_two_uses(impl, norm_first):
+    tied, as_input, as_output = _tied_model_grads(impl, norm_first)
+    assert_close(tied, as_input + as_output)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_every_row_of_a_tied_matrix_gets_an_output_gradient_but_only_present_tokens_get_an_input_gradient(
+        impl, norm_first):
+    _, as_input, as_output = _tied_model_grads(impl, norm_first)
+    present = torch.zeros(7, dtype=torch.bool)
+    present[[1, 2, 5]] = True  # the input ids [1, 5, 2, 5]
+    rows_out, rows_in = as_output.norm(dim=1), as_input.norm(dim=1)  # [V]
+    assert (rows_out > 0).all(), f"output-side gradient by row: {rows_out}"  # every token is scored
+    assert (rows_in[present] > 0).all() and (rows_in[~present] == 0).all(), f"input-side gradient by row: {rows_in}"
+
+
+def test_the_embedding_table_is_4_percent_of_llama_2_7b_but_21_percent_of_gemma_2b():
+    # counted on the meta device from the published shapes: LLaMA-2-7B (Touvron et al. 2023), a
+    # 32k vocabulary with separate input and output tables; Gemma 2B (Gemma Team 2024), a 256k
+    # vocabulary, 18 layers of d = 2048, 8 query heads of 256 sharing one key/value head, its
+    # embedding tied to the output
+    llama = llama_parts_on_meta(L=32, d=4096, heads=32, kv_heads=32, d_ff=11008, vocab=32_000, tied=False)
+    gemma = llama_parts_on_meta(L=18, d=2048, heads=8, kv_heads=1, head_dim=256, d_ff=16384, vocab=256_000,
+                                tied=True)
+    assert (count_parts(llama), count_parts(gemma)) == (6_738_415_616, 2_506_172_416)  # the published counts
+    llama_tables = count_parts(llama, "embedding", "output") / count_parts(llama)  # both V x D tables
+    gemma_table = count_parts(gemma, "embedding") / count_parts(gemma)  # one table, used twice
+    untied_gemma = count_parts(gemma) + count_parts(gemma, "embedding")  # a second 256k x 2048 table
+    # measured 0.039, 0.209, and untying would add 0.524 B parameters (21 %) to Gemma
+    assert llama_tables < 0.05 and gemma_table > 0.2, (llama_tables, gemma_table)
+    assert untied_gemma / count_parts(gemma) > 1.2
 
 
 # ------------------------------------------------------------ the √d_model embedding scale
