@@ -22,9 +22,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.testing import assert_close
+from torch.utils.flop_counter import FlopCounterMode
 
-from checks.modules import count_parts, llama_parts_on_meta, rnn_forward
+from checks.modules import count_parts, gpt_parts_on_meta, llama_parts_on_meta, rnn_forward
 from checks.strategies import randn, sizes, tensors
 
 F64 = torch.float64
@@ -115,6 +117,69 @@ def test_the_big_models_parameter_count_does_not_depend_on_the_head_count_and_is
         assert counts[8] == counts[16], counts
         layers = 6 * sum(counts[16])
         assert (layers, layers + VOCAB * D) == (176_357_376, 214_245_376)  # the paper rounds its big model to 213M
+
+
+# ------------------------------------------------------------ parameter and FLOP accounting
+
+
+def _small_gpt(L: int, d: int, heads: int, vocab: int, ctx: int, device: str | None = None) -> nn.ModuleDict:
+    """A whole GPT-style model with all L blocks built (pre-norm nn.TransformerEncoderLayer,
+    d_ff = 4d, learned positions, final LayerNorm, output tied to the token embedding)."""
+    return nn.ModuleDict(dict(
+        tokens=nn.Embedding(vocab, d, device=device, dtype=F64),
+        positions=nn.Embedding(ctx, d, device=device, dtype=F64),
+        blocks=nn.ModuleList(nn.TransformerEncoderLayer(d, heads, 4 * d, dropout=0.0, batch_first=True, norm_first=True,
+                                                        device=device, dtype=F64) for _ in range(L)),
+        final_norm=nn.LayerNorm(d, device=device, dtype=F64)))
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(2, 64), st.integers(1, 32))
+def test_a_gpt_model_has_12ld2_plus_13ld_plus_vd_plus_ctx_d_plus_2d_parameters(L, heads, head_dim, V, ctx):
+    d = heads * head_dim
+    model = _small_gpt(L, d, heads, V, ctx)  # every block built (small: the meta device's first call costs more)
+    # per block: QKV 3d² + 3d, output d² + d, FFN 8d² + 5d, two LayerNorms 4d
+    assert _count(model) == 12 * L * d * d + 13 * L * d + V * d + ctx * d + 2 * d
+
+
+def test_a_forward_pass_costs_2n_flops_per_token_plus_the_attention_scores_and_backward_twice_that():
+    L, d, heads, V, T, B = 2, 32, 4, 50, 8, 2
+    model = _small_gpt(L, d, heads, V, T)
+    ids = torch.randint(0, V, (B, T), generator=torch.Generator().manual_seed(0))
+    causal = nn.Transformer.generate_square_subsequent_mask(T, dtype=F64)
+
+    def logits() -> torch.Tensor:
+        h = model["tokens"](ids) + model["positions"](torch.arange(T))
+        for block in model["blocks"]:
+            h = block(h, src_mask=causal)
+        return model["final_norm"](h) @ model["tokens"].weight.T  # tied output layer
+
+    with sdpa_kernel([SDPBackend.MATH]), FlopCounterMode(display=False) as fwd:  # MATH: QKᵀ and AV are counted
+        out = logits()
+    with sdpa_kernel([SDPBackend.MATH]), FlopCounterMode(display=False) as bwd:
+        F.cross_entropy(out.flatten(0, 1), ids.flatten()).backward()
+    # N: the parameters that multiply activations, 12 d² per block (QKV, output, FFN) and the
+    # V x d output layer; the embedding lookups and the O(d) biases and LayerNorms cost no matmul
+    N = sum(m.weight.numel() for block in model["blocks"]
+            for m in (block.linear1, block.linear2, block.self_attn.out_proj)) \
+        + sum(block.self_attn.in_proj_weight.numel() for block in model["blocks"]) + model["tokens"].weight.numel()
+    tokens = B * T
+    attention = 4 * L * B * T * T * d  # QKᵀ and AV: 2 T² d each per layer
+    assert fwd.get_total_flops() == 2 * N * tokens + attention, fwd.get_total_flops()
+    assert bwd.get_total_flops() == 2 * fwd.get_total_flops(), (bwd.get_total_flops(), fwd.get_total_flops())
+
+
+def test_training_gpt3_on_300b_tokens_at_6n_flops_per_token_is_3_14e23_flops():
+    parts = gpt_parts_on_meta(L=96, d=12288, heads=96, vocab=50257, ctx=2048)  # counted on the meta device
+    block = next(m for name, m, _ in parts if name == "block")
+    L, T, d, tokens = 96, 2048, 12288, 300e9  # 300 B training tokens: Brown et al. 2020, §2.2
+    N = count_parts(parts)
+    # the factor 6 and the attention term as the FLOP-counter check above measures them: 2 N per
+    # token forward, twice that backward, plus 4 L T d per token for the scores, also tripled
+    matmul = L * sum(p.numel() for p in block.parameters() if p.dim() == 2) + parts[0][1].weight.numel()
+    exact = tokens * (6 * matmul + 3 * 4 * L * T * d)
+    # 6 N D = 3.14e23, the figure the GPT-3 paper reports (Table D.1); the attention scores add 2.7 %
+    assert round(6 * N * tokens / 1e23, 2) == 3.14, 6 * N * tokens
+    assert 1.01 < exact / (6 * N * tokens) < 1.05, exact / (6 * N * tokens)
 
 
 # ------------------------------------------------------------ encoder vs decoder
@@ -249,15 +314,20 @@ def test_tying_makes_the_output_weight_the_embedding_matrix_and_removes_v_times_
     assert _count(three) == V * D  # instead of 3 V D: 37,888,000 parameters saved
 
 
-def _tied_model_grads(impl, norm_first: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One step of a tiny tied model (embed -> one causal layer -> project back onto the
-    vocabulary, V = 7): (grad of the tied matrix, grad of the input copy, grad of the output copy)."""
+def _tied_model_grads(norm_first: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One step of a tiny tied model (embed -> PyTorch's encoder layer under a causal mask ->
+    project back onto the vocabulary, V = 7): (grad of the tied matrix, grad of the input copy,
+    grad of the output copy). The chain rule, not the layer, is what these checks are about."""
     V, D, H = 7, 4, 2
-    layer = _layer(impl, D, H, 8, seed=0, norm_first=norm_first)
+    layer = nn.TransformerEncoderLayer(D, H, 8, dropout=0.0, batch_first=True, norm_first=norm_first, dtype=F64)
+    with torch.no_grad():
+        for i, p in enumerate(layer.parameters()):
+            p.copy_(randn(*p.shape, seed=10 + i) / math.sqrt(p.size(-1)))
+    causal = nn.Transformer.generate_square_subsequent_mask(4, dtype=F64)  # -inf above the diagonal
     ids, targets = torch.tensor([[1, 5, 2, 5]]), torch.tensor([[5, 2, 5, 0]])  # tokens 0, 3, 4, 6 absent
 
     def loss(W_in, W_out):
-        logits = layer(F.embedding(ids, W_in), impl.causal_mask(4)) @ W_out.T  # [1, T, D] @ [D, V]
+        logits = layer(F.embedding(ids, W_in), src_mask=causal) @ W_out.T  # [1, T, D] @ [D, V]
         return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
 
     W = randn(V, D, seed=1).requires_grad_()
@@ -268,15 +338,14 @@ def _tied_model_grads(impl, norm_first: bool) -> tuple[torch.Tensor, torch.Tenso
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
-def test_the_gradient_of_a_tied_matrix_is_the_sum_of_the_gradients_of_its_two_uses(impl, norm_first):
-    tied, as_input, as_output = _tied_model_grads(impl, norm_first)
+def test_the_gradient_of_a_tied_matrix_is_the_sum_of_the_gradients_of_its_two_uses(norm_first):
+    tied, as_input, as_output = _tied_model_grads(norm_first)
     assert_close(tied, as_input + as_output)
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
-def test_every_row_of_a_tied_matrix_gets_an_output_gradient_but_only_present_tokens_get_an_input_gradient(
-        impl, norm_first):
-    _, as_input, as_output = _tied_model_grads(impl, norm_first)
+def test_every_row_of_a_tied_matrix_gets_an_output_gradient_but_only_present_tokens_get_an_input_gradient(norm_first):
+    _, as_input, as_output = _tied_model_grads(norm_first)
     present = torch.zeros(7, dtype=torch.bool)
     present[[1, 2, 5]] = True  # the input ids [1, 5, 2, 5]
     rows_out, rows_in = as_output.norm(dim=1), as_input.norm(dim=1)  # [V]
@@ -307,7 +376,8 @@ def test_the_embedding_table_is_4_percent_of_llama_2_7b_but_21_percent_of_gemma_
 @pytest.mark.statistical
 def test_with_tied_weights_a_small_embedding_init_gives_unit_scale_logits_and_the_default_init_sqrt_d(impl, stat_seed):
     D, V, T = 512, 1000, 64
-    h = impl.LayerNorm(D).to(F64)(randn(T, D, seed=3 * stat_seed))  # a final decoder state: RMS 1 per position
+    # a final decoder state: LayerNorm gives it RMS 1 per position, whatever the scale and offset before
+    h = impl.LayerNorm(D).to(F64)(5 * randn(T, D, seed=3 * stat_seed) + 2)
     small = randn(V, D, seed=3 * stat_seed + 1) * D**-0.5  # std 1/√D, the init used with tied weights
     default = randn(V, D, seed=3 * stat_seed + 2)  # nn.Embedding's default N(0, 1)
     # 64,000 logits each; seeds 1..60: std 1.0006 (sd 0.0028) and 1.0000 √D (sd 0.0026), so the
@@ -359,7 +429,9 @@ def test_an_rnns_gradient_to_a_distant_input_shrinks_or_grows_geometrically_whil
     grows = _last_row_norms(linear_rnn, x)
     assert_close(grows[0] / grows[-1], torch.tensor(1.2 ** (T - 1), dtype=F64))  # 1.2^23 = 66
     layer = _layer(impl, D, 2, 16, seed=3, norm_first=norm_first)
-    attn = _last_row_norms(lambda x: layer(x[None])[0, -1], x)  # ‖∂y_{T-1}/∂x_s‖ after one encoder layer
-    far, near = attn[0].item(), attn[-2].item()
-    # one step away whatever the distance: measured 0.32 vs 0.25 (post-norm), 0.53 vs 0.22 (pre-norm)
-    assert far > 0.1 * near, f"{far:.2e} vs {near:.2e}"
+    reach = _block_norms(lambda x: layer(x), x[None])  # [T, T]: ‖∂y_t/∂x_s‖ after one encoder layer
+    # one step away whatever the distance, in both directions: the last output reads the first
+    # input, the first output the last input, each at least a tenth as strongly as its neighbour.
+    # Measured: last row 0.32 vs 0.25 (post-norm), 0.53 vs 0.22 (pre-norm)
+    for t, far, near in [(T - 1, 0, T - 2), (0, T - 1, 1)]:
+        assert reach[t, far] > 0.1 * reach[t, near], f"output {t}: input {far} {reach[t, far]:.2e}, input {near} {reach[t, near]:.2e}"

@@ -281,9 +281,9 @@ def test_residuals_do_not_normalise_gradients_a_deep_linear_residual_stack_explo
 DEEP_L, DEEP_D = 24, 32
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4)
 def _deep_stack(impl, norm_first: bool, seed: int) -> tuple[nn.Module, ...]:
-    """DEEP_L layers as at initialisation, from `seed` (cached: several checks read the same stacks)."""
+    """DEEP_L layers as at initialisation, from `seed` (cached: the checks of one seed read the same stacks)."""
     return tuple(_layer(impl, DEEP_D, 2, 4 * DEEP_D, norm_first, seed=1000 * seed + 40 * k, fresh_norms=True,
                         zero_biases=True) for k in range(DEEP_L))
 

@@ -24,6 +24,8 @@ F64 = torch.float64
 def _ffn(impl, D: int, d_ff: int, seed: int) -> nn.Module:
     """impl.FeedForward in float64 with seeded weights (W ~ N(0, 1/fan_in), b ~ N(0, 1))."""
     ffn = impl.FeedForward(D, d_ff).to(F64)
+    for name in ("linear1", "linear2"):  # FFN(x) = max(0, x W1 + b1) W2 + b2 has two biases
+        assert getattr(ffn, name).bias is not None, f"{name} has no bias (b1, b2 are part of the FFN)"
     with torch.no_grad():
         for i, linear in enumerate((ffn.linear1, ffn.linear2)):
             linear.weight.copy_(randn(*linear.weight.shape, seed=seed + 2 * i) / math.sqrt(linear.in_features))
@@ -77,29 +79,42 @@ def test_ffn_of_the_base_model_has_2099712_parameters(impl):
 
 
 # ---------------------------------------------------------- position-wise
+# Every FFN built from nn.Linear layers acting on the last axis is position-wise, right or
+# wrong otherwise, so these are facts shown on PyTorch's own FFN block (the one
+# test_ffn_matches_the_feed_forward_block_of_torch_transformer_encoder_layer holds the
+# implementation to), not checks that could grade an implementation.
+
+
+def _torch_ffn(D: int, d_ff: int, seed: int):
+    """The feed-forward block of nn.TransformerEncoderLayer (dropout 0) with seeded weights."""
+    layer = nn.TransformerEncoderLayer(D, 1, dim_feedforward=d_ff, dropout=0.0, dtype=F64)
+    with torch.no_grad():
+        for i, p in enumerate(p for m in (layer.linear1, layer.linear2) for p in m.parameters()):
+            p.copy_(randn(*p.shape, seed=seed + i))
+    return lambda x: layer.linear2(layer.dropout(layer.activation(layer.linear1(x))))
 
 
 @given(sizes, sizes, sizes, seeds, st.data())
-def test_permuting_the_positions_permutes_the_ffn_output(impl, T, D, d_ff, seed, data):
+def test_permuting_the_positions_permutes_the_ffn_output(T, D, d_ff, seed, data):
     x = data.draw(tensors(2, T, D), label="x")
     perm = torch.tensor(data.draw(st.permutations(range(T)), label="perm"))
-    ffn = _ffn(impl, D, d_ff, seed)
+    ffn = _torch_ffn(D, d_ff, seed)
     assert_close(ffn(x[:, perm]), ffn(x)[:, perm])
 
 
 @given(sizes, sizes, sizes, seeds, st.data())
-def test_ffn_of_a_position_alone_equals_its_row_of_the_full_sequence(impl, T, D, d_ff, seed, data):
+def test_ffn_of_a_position_alone_equals_its_row_of_the_full_sequence(T, D, d_ff, seed, data):
     x = data.draw(tensors(T, D), label="x")
-    ffn = _ffn(impl, D, d_ff, seed)
+    ffn = _torch_ffn(D, d_ff, seed)
     out = ffn(x)  # [T, D]
     for t in range(T):  # the same function, with the same weights, at every position
         assert_close(ffn(x[t : t + 1]), out[t : t + 1])
 
 
 @given(sizes, sizes, sizes, seeds)
-def test_ffn_jacobian_has_no_block_between_different_positions(impl, T, D, d_ff, seed):
+def test_ffn_jacobian_has_no_block_between_different_positions(T, D, d_ff, seed):
     x = randn(T, D, seed=seed)
-    J = torch.autograd.functional.jacobian(_ffn(impl, D, d_ff, seed), x)  # [T, D, T, D]
+    J = torch.autograd.functional.jacobian(_torch_ffn(D, d_ff, seed), x)  # [T, D, T, D]
     across = J * (1 - torch.eye(T, dtype=F64))[:, None, :, None]  # keep the blocks with t != s
     assert_close(across, torch.zeros_like(J))
 

@@ -77,6 +77,8 @@ def test_layernorm_weight_starts_at_ones_bias_at_zeros_and_eps_is_1e_minus_5(imp
     ln = impl.LayerNorm(6)
     assert_close(ln.weight.detach(), torch.ones(6, dtype=ln.weight.dtype))
     assert_close(ln.bias.detach(), torch.zeros(6, dtype=ln.bias.dtype))
+    learned = {name for name, _ in ln.named_parameters()}
+    assert {"weight", "bias"} <= learned, f"learnable parameters: {sorted(learned)}, expected weight (γ) and bias (β)"
     assert ln.eps == 1e-5, f"eps={ln.eps}, expected 1e-5"
 
 
