@@ -1,14 +1,16 @@
-"""Claims about the Transformer as a whole: its sizes, encoder vs decoder, token embeddings,
-the output layer and weight tying, the √d_model embedding scale, and what it changed
-relative to recurrent seq2seq models (questions/architecture/*.yaml).
+"""Claims about the Transformer as a whole: its sizes, parameter and FLOP accounting, encoder vs
+decoder, token embeddings, the output layer and weight tying, the √d_model embedding scale, and
+what it changed relative to recurrent seq2seq models (questions/architecture/*.yaml).
 
-Each check is named as the claim reads. Parameter counts build the modules on the meta
-device (shapes only, no memory, no init cost) and compare the implementation's parts with
-PyTorch's own nn.Transformer. Behavioural checks use impl.EncoderLayer with every weight
-set by name from seeded generators, in float64. Embedding, softmax and tying claims are
-facts of PyTorch and mathematics and take no `impl`; the recurrent network the Transformer
-replaced is the reference `rnn_forward` of checks/modules.py. Statistical checks
-state their measured value and the margin next to the assertion.
+Each check is named as the claim reads. Parameter counts build the implementation's parts on
+the meta device (shapes only) and compare them with PyTorch's nn.Transformer; published models
+(GPT-3, LLaMA-2, Gemma) are built from their shapes on the meta device by checks/modules.py and
+compared with their published counts; FLOPs come from torch.utils.flop_counter. Behavioural
+checks use impl.EncoderLayer, in both placements where the fact does not depend on it, with
+every weight set by name from seeded generators, in float64. Embedding, softmax and tying claims
+are facts of PyTorch and mathematics and take no `impl`; the recurrent network the Transformer
+replaced is the reference `rnn_forward` of checks/modules.py. Statistical checks (`stat_seed`)
+give the spread of their statistic over seeds next to each threshold.
 """
 
 import math

@@ -3,11 +3,14 @@
 
 Each check is named as the claim reads. The module under test is `impl.EncoderLayer`, with
 every weight set by name from seeded generators (matrices scaled by 1/√fan_in, as
-nn.Linear's init is), in float64. The oracle is PyTorch's own nn.TransformerEncoderLayer
-(dropout 0, batch_first) with those weights copied in. The deep-stack checks use small
-widths and fixed seeds; each comment gives the measured value and, where it varies with
-the seed, its spread over other seeds. The two gradient checks on plain tanh and linear
-stacks are facts of mathematics and take no `impl`.
+nn.Linear's init is), in float64, with D >= 2. The oracle is PyTorch's own
+nn.TransformerEncoderLayer (dropout 0, batch_first) with those weights copied in. Facts that
+do not depend on where the LayerNorms sit (parameter counts, which positions reach which) are
+checked in both placements. The deep-stack checks are statistical (`stat_seed`): each
+threshold sits >= 5 standard deviations of its statistic over seeds from the mean, both given
+in a comment. The gradient checks on plain tanh and linear stacks are facts of mathematics and
+take no `impl`. Broken implementations that must fail these checks:
+tests/broken_impls/encoder_layer/.
 """
 
 import functools

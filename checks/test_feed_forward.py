@@ -1,8 +1,11 @@
 """Claims about the position-wise feed-forward network (questions/feed-forward/*.yaml).
 
-Each check is named as the claim reads. The oracles are the feed-forward block of
-PyTorch's nn.TransformerEncoderLayer and the parameter counts of nn.TransformerEncoderLayer
-and nn.TransformerDecoderLayer, in float64.
+Each check is named as the claim reads. The oracles are the feed-forward block of PyTorch's
+nn.TransformerEncoderLayer and the parameter counts of nn.TransformerEncoderLayer and
+nn.TransformerDecoderLayer, in float64; GPT-3 and LLaMA-2 are counted from their shapes on
+the meta device (checks/modules.py). That the FFN is position-wise holds for any FFN made of
+nn.Linear layers, so those checks are facts shown on PyTorch's block. Broken implementations
+that must fail the others: tests/broken_impls/feed_forward/.
 """
 
 import math

@@ -1,9 +1,12 @@
-"""Claims about LayerNorm and BatchNorm (questions/normalization/*.yaml).
+"""Claims about LayerNorm and BatchNorm (questions/normalization/*.yaml; the LayerNorm placement
+facts also back questions/architecture/pre-norm-vs-post-norm.yaml and llm questions).
 
 Each check is named as the claim reads. The oracles are PyTorch's own nn.LayerNorm,
-nn.BatchNorm1d, nn.RMSNorm and nn.TransformerEncoderLayer, in float64. The checks that
-compare one batch with another use fixed seeds; each comment gives the measured value,
-far from the threshold.
+nn.BatchNorm1d, nn.RMSNorm and nn.TransformerEncoderLayer, in float64. LayerNorm checks draw
+D >= 2 (D = 1 has its own check). Checks of a batch-dependence draw their inputs with
+Hypothesis; the two statistical checks (`stat_seed`) give the standard deviation of their
+statistic over seeds next to each threshold. Broken implementations that must fail them:
+tests/broken_impls/normalization/.
 """
 
 import math
@@ -130,7 +133,8 @@ def _logits(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 def test_layernorm_bounds_each_position_but_not_the_attention_logits_computed_from_it(impl, stat_seed):
     T, D = 32, 16
     h = _layer_norm(impl, D)(randn(T, D, seed=3 * stat_seed) * 10)  # fresh LayerNorm: weight 1, bias 0
-    assert (h.norm(dim=-1) <= math.sqrt(D) * (1 + 1e-12)).all()  # |y|² = D v / (v + ε) < D
+    norms = h.norm(dim=-1)  # |y|² = D v / (v + ε) < D
+    assert (norms <= math.sqrt(D) * (1 + 1e-12)).all(), f"largest position norm {norms.max():.4g} > √D = {math.sqrt(D):.4g}"
     W_q, W_k = randn(2, D, D, seed=3 * stat_seed + 1) / math.sqrt(D)
     top = {}  # mean over the queries of the largest attention weight
     for c in (1, 4, 16):  # the projections grow in training; LayerNorm sits before them
@@ -238,7 +242,9 @@ def test_batchnorm_has_weight_ones_bias_zeros_and_running_statistics_zero_and_on
         t = getattr(bn, name).detach()
         assert_close(t, torch.full((6,), value, dtype=t.dtype), msg=f"{name} starts at {t}")
     assert bn.weight.requires_grad and bn.bias.requires_grad, "weight and bias are learnable"
-    assert bn.eps == 1e-5 and bn.momentum == 0.1, (bn.eps, bn.momentum)
+    assert bn.eps == 1e-5 and bn.momentum == 0.1, (
+        f"eps={bn.eps}, momentum={bn.momentum}; expected 1e-5 and 0.1, PyTorch's convention, in which "
+        "momentum is the weight of the new batch: running = (1 - momentum) · running + momentum · batch")
 
 
 @given(st.integers(2, 5), sizes, st.integers(1, 3), seeds)
@@ -344,9 +350,10 @@ def test_batchnorm_output_of_a_sample_is_noisier_the_smaller_the_batch(impl, sta
     # seeds 1..60: the ratios 0.698 (sd 0.015), 0.608 (0.012), 0.500 (0.008), so 0.85 is at
     # least 10 sd away; 8 · spread[64] = 1.231 (sd 0.012) against √1.5 = 1.225, so a 0.1
     # tolerance is 7.6 sd. Seed 0: spreads 0.74, 0.52, 0.31, 0.15
+    msg = f"spread of sample 0's output over random batch-mates, by batch size: {spread}"
     for small, large in [(2, 4), (4, 16), (16, 64)]:
-        assert spread[large] < 0.85 * spread[small], spread
-    assert abs(spread[64] * 8 - math.sqrt(1.5)) < 0.1, spread
+        assert spread[large] < 0.85 * spread[small], msg
+    assert abs(spread[64] * 8 - math.sqrt(1.5)) < 0.1, msg + " (expected √(1.5 / 64) = 0.153 at N = 64)"
 
 
 @given(seeds)
