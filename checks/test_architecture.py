@@ -184,6 +184,33 @@ def test_training_gpt3_on_300b_tokens_at_6n_flops_per_token_is_3_14e23_flops():
     assert 1.01 < exact / (6 * N * tokens) < 1.05, exact / (6 * N * tokens)
 
 
+# ------------------------------------------------------------ logits: z-loss and soft-capping
+
+
+@given(sizes, st.integers(2, 9), st.floats(-50, 50), st.data())
+def test_cross_entropy_never_pins_the_level_of_the_logits_but_z_loss_pulls_log_z_to_zero(T, V, c, data):
+    z = data.draw(tensors(T, V), label="logits").requires_grad_()  # [T, V]
+    y = torch.tensor(data.draw(st.lists(st.integers(0, V - 1), min_size=T, max_size=T), label="targets"))
+    ce = F.cross_entropy(z, y)
+    assert_close(F.cross_entropy(z + c, y), ce)  # adding c to every logit changes nothing: they can drift
+    (g_ce,) = torch.autograd.grad(ce, z)
+    assert_close(g_ce.sum(dim=-1), torch.zeros(T, dtype=F64))  # softmax - one-hot: no push on the level
+    log_z = torch.logsumexp(z, dim=-1)  # [T]
+    (g_z,) = torch.autograd.grad(log_z.pow(2).mean(), z)  # z-loss (PaLM): mean of (log Z)²
+    assert_close(g_z.sum(dim=-1), 2 * log_z.detach() / T)  # it pushes every logit down while log Z > 0
+    assert_close(torch.logsumexp(z - log_z[:, None], dim=-1), torch.zeros(T, dtype=F64))  # its minimum: log Z = 0
+
+
+@given(st.floats(1, 100), st.data())
+def test_soft_capping_bounds_every_logit_by_the_cap_and_barely_changes_small_ones(cap, data):
+    z = data.draw(tensors(64, low=-1e4, high=1e4), label="logits")
+    capped = cap * torch.tanh(z / cap)  # Gemma 2's logit soft-capping
+    assert (capped.abs() <= cap).all()
+    small = z.abs() <= cap / 10
+    # tanh(u) = u - u³/3 + ...: relative change at most u²/3 <= 1/300 for |u| <= 1/10
+    assert ((capped[small] - z[small]).abs() <= z[small].abs() / 300 + 1e-12).all()
+
+
 # ------------------------------------------------------------ encoder vs decoder
 
 
