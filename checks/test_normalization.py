@@ -292,7 +292,7 @@ def test_batchnorm_in_eval_mode_folds_into_the_preceding_linear_layer(impl, N, D
     assert_close(folded(x), bn(linear(x)))
 
 
-@given(st.integers(2, 5), sizes, seeds)
+@given(st.integers(3, 6), sizes, seeds)  # N >= 3: with two rows every output is ±1 (checked below)
 def test_batchnorm_output_for_sample_0_changes_when_its_batch_mates_change(impl, N, D, seed):
     x, others = randn(N, D, seed=seed), randn(N, D, seed=seed + 1)
     others[0] = x[0]  # the same sample among different batch-mates
