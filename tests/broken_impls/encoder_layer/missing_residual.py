@@ -27,11 +27,13 @@ class EncoderLayer(nn.Module):
 
 
 MUST_FAIL = {
-    "checks/test_encoder_layer.py::test_encoder_layer_matches_torch_transformer_encoder_layer_with_and_without_a_mask",
-    "checks/test_encoder_layer.py::test_post_norm_is_layernorm_of_x_plus_sublayer_and_pre_norm_is_x_plus_sublayer_of_layernorm",
-    "checks/test_encoder_layer.py::test_pre_norm_layer_output_minus_its_two_sublayer_outputs_is_the_input",
-    "checks/test_encoder_layer.py::test_a_pre_norm_layer_whose_sublayers_end_in_zero_weights_is_exactly_the_identity",
+    "checks/test_encoder_layer.py::test_a_deep_pre_norm_stack_amplifies_the_gradient_along_its_stream_and_its_final_layernorm_brings_it_back_to_size",
     "checks/test_encoder_layer.py::test_a_post_norm_layer_whose_sublayers_end_in_zero_weights_is_layernorm_twice_not_the_identity",
-    "checks/test_encoder_layer.py::test_a_deep_pre_norm_stack_passes_the_gradient_at_its_output_back_to_its_input_at_about_full_size",
-    "checks/test_encoder_layer.py::test_with_a_padding_mask_the_outputs_at_real_tokens_ignore_the_padding_tokens",
+    "checks/test_encoder_layer.py::test_a_pre_norm_layer_whose_sublayers_end_in_zero_weights_is_exactly_the_identity",
+    "checks/test_encoder_layer.py::test_at_initialisation_the_top_layers_parameter_gradients_are_several_times_larger_in_post_norm_than_pre_norm",
+    "checks/test_encoder_layer.py::test_encoder_layer_matches_torch_transformer_encoder_layer_with_and_without_a_mask",
+    "checks/test_encoder_layer.py::test_in_a_deep_pre_norm_stack_later_layers_change_the_growing_residual_stream_relatively_less",
+    "checks/test_encoder_layer.py::test_post_norm_is_layernorm_of_x_plus_sublayer_and_pre_norm_is_x_plus_sublayer_of_layernorm",
+    "checks/test_encoder_layer.py::test_post_norm_outputs_stay_normalised_while_the_pre_norm_residual_stream_grows_with_depth",
+    "checks/test_encoder_layer.py::test_pre_norm_layer_output_minus_its_two_sublayer_outputs_is_the_input",
 }

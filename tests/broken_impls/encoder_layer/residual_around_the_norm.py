@@ -27,10 +27,9 @@ class EncoderLayer(nn.Module):
 
 
 MUST_FAIL = {
+    "checks/test_encoder_layer.py::test_a_post_norm_layer_whose_sublayers_end_in_zero_weights_is_layernorm_twice_not_the_identity",
     "checks/test_encoder_layer.py::test_encoder_layer_matches_torch_transformer_encoder_layer_with_and_without_a_mask",
     "checks/test_encoder_layer.py::test_post_norm_is_layernorm_of_x_plus_sublayer_and_pre_norm_is_x_plus_sublayer_of_layernorm",
-    "checks/test_encoder_layer.py::test_a_post_norm_layer_whose_sublayers_end_in_zero_weights_is_layernorm_twice_not_the_identity",
-    "checks/test_encoder_layer.py::test_x_plus_layernorm_of_sublayer_is_neither_post_norm_nor_pre_norm",
-    "checks/test_encoder_layer.py::test_at_initialisation_the_top_layers_parameter_gradients_are_several_times_larger_in_post_norm_than_pre_norm",
     "checks/test_encoder_layer.py::test_post_norm_outputs_stay_normalised_while_the_pre_norm_residual_stream_grows_with_depth",
+    "checks/test_encoder_layer.py::test_x_plus_layernorm_of_sublayer_is_neither_post_norm_nor_pre_norm",
 }

@@ -16,6 +16,8 @@ class FeedForward(nn.Module):
 
 
 MUST_FAIL = {
-    "checks/test_feed_forward.py::test_ffn_maps_d_model_to_d_ff_and_back_to_d_model",
+    "checks/test_feed_forward.py::test_applying_the_second_linear_to_x_again_is_not_the_ffn",
     "checks/test_feed_forward.py::test_ffn_has_2_d_model_d_ff_plus_d_ff_plus_d_model_parameters",
+    "checks/test_feed_forward.py::test_ffn_maps_d_model_to_d_ff_and_back_to_d_model",
+    "checks/test_feed_forward.py::test_ffn_matches_the_feed_forward_block_of_torch_transformer_encoder_layer",
 }
