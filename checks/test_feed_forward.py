@@ -74,7 +74,7 @@ def test_ffn_maps_d_model_to_d_ff_and_back_to_d_model(impl, D, d_ff, lead):
 @given(sizes, sizes)
 def test_ffn_has_2_d_model_d_ff_plus_d_ff_plus_d_model_parameters(impl, D, d_ff):
     count = sum(p.numel() for p in impl.FeedForward(D, d_ff).parameters())
-    assert count == 2 * D * d_ff + d_ff + D, f"D={D}, F={d_ff}: {count} parameters"
+    assert count == 2 * D * d_ff + d_ff + D, f"D={D}, F={d_ff}: {count} parameters, expected 2DF + F + D = {2 * D * d_ff + d_ff + D}"
 
 
 def test_ffn_of_the_base_model_has_2099712_parameters(impl):
