@@ -47,3 +47,51 @@ def rnn_forward(x, w_x, w_h):
         h = torch.tanh(x[:, t] @ w_x + h @ w_h)
         states.append(h)
     return torch.stack(states, dim=1)
+
+
+# --- whole-model shapes on the meta device (parameter and memory accounting) ------------------
+
+def gpt_parts_on_meta(*, L: int, d: int, heads: int, vocab: int, ctx: int,
+                      dtype: torch.dtype = torch.float16) -> list[tuple[str, nn.Module, int]]:
+    """A GPT-2/GPT-3-style decoder-only model as (name, module, copies) on the meta device
+    (shapes only: no memory, no init). A block has the parameters of a pre-norm
+    nn.TransformerEncoderLayer: fused QKV and output projection, FFN with d_ff = 4d, two
+    LayerNorms, all with biases. Its L blocks share one shape, so one is built and counted
+    L times. Learned positions; the output layer is tied to the token embedding."""
+    with torch.device("meta"):
+        return [("tokens", nn.Embedding(vocab, d, _weight=torch.empty(vocab, d, dtype=dtype)), 1),  # _weight: no init
+                ("positions", nn.Embedding(ctx, d, _weight=torch.empty(ctx, d, dtype=dtype)), 1),
+                ("block", nn.TransformerEncoderLayer(d, heads, 4 * d, norm_first=True, dtype=dtype), L),
+                ("final_norm", nn.LayerNorm(d, dtype=dtype), 1)]
+
+
+def llama_parts_on_meta(*, L: int, d: int, heads: int, kv_heads: int, d_ff: int, vocab: int, tied: bool,
+                        head_dim: int | None = None, dtype: torch.dtype = torch.bfloat16
+                        ) -> list[tuple[str, nn.Module, int]]:
+    """A LLaMA-style decoder-only model as (name, module, copies) on the meta device, built
+    from plain bias-free nn.Linear layers: grouped-query attention (`heads` query heads and
+    `kv_heads` key/value heads of width head_dim, d / heads by default), a gated FFN with
+    three d x d_ff matrices (gate, up, down: SwiGLU, or GeGLU in Gemma, the same shapes), two
+    RMSNorms per block, a final RMSNorm, and an output layer that is the embedding when
+    `tied`. One block is built and counted L times."""
+    hd = head_dim or d // heads
+    with torch.device("meta"):
+        def linear(n_in: int, n_out: int) -> nn.Linear:
+            return nn.Linear(n_in, n_out, bias=False, dtype=dtype)
+
+        attention = nn.ModuleDict(dict(q=linear(d, heads * hd), k=linear(d, kv_heads * hd),
+                                       v=linear(d, kv_heads * hd), o=linear(heads * hd, d)))
+        ffn = nn.ModuleDict(dict(gate=linear(d, d_ff), up=linear(d, d_ff), down=linear(d_ff, d)))
+        norms = nn.ModuleList([nn.RMSNorm(d, dtype=dtype), nn.RMSNorm(d, dtype=dtype)])
+        parts = [("embedding", nn.Embedding(vocab, d, _weight=torch.empty(vocab, d, dtype=dtype)), 1),
+                 ("attention", attention, L), ("ffn", ffn, L), ("norms", norms, L),
+                 ("final_norm", nn.RMSNorm(d, dtype=dtype), 1)]
+        if not tied:
+            parts.append(("output", linear(d, vocab), 1))
+        return parts
+
+
+def count_parts(parts: list[tuple[str, nn.Module, int]], *names: str) -> int:
+    """Parameters of the named parts (all parts if none is named), each counted `copies` times."""
+    return sum(copies * p.numel() for name, m, copies in parts if not names or name in names
+               for p in m.parameters())

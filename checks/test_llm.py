@@ -17,6 +17,7 @@ from torch import nn
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
+from checks.modules import count_parts, gpt_parts_on_meta
 from checks.strategies import randn, seeds
 
 
@@ -104,12 +105,22 @@ def test_attention_flops_grow_fourfold_when_the_sequence_doubles(impl):
     assert f[128] == 4 * f[64] and f[256] == 4 * f[128]            # quadratic, not exponential
 
 
-def test_gpt3_fp16_weights_alone_take_350_gb():
-    params = 175e9
-    assert params * 2 == 350e9                                    # bytes at 2 bytes per parameter
-    assert round(params * 2 / 2 ** 30) == 326                      # GiB
-    kv_per_2048_tokens = 2 * 96 * 12288 * 2048 * 2                  # K and V, 96 layers, d=12288, fp16
-    assert round(kv_per_2048_tokens / 1e9, 1) == 9.7
+GPT3 = dict(L=96, d=12288, heads=96, vocab=50257, ctx=2048)  # Brown et al. 2020, Table 2.1; GPT-2's vocabulary
+
+
+def test_gpt3_counted_on_the_meta_device_has_174_6b_parameters_taking_349_gb_in_fp16_and_9_7_gb_of_kv_cache():
+    parts = gpt_parts_on_meta(**GPT3, dtype=torch.float16)  # shapes only, on the meta device
+    params = count_parts(parts)
+    weight_bytes = sum(copies * p.numel() * p.element_size() for _, m, copies in parts for p in m.parameters())
+    assert round(params / 1e9, 1) == 174.6, params  # 174,604,259,328: "175B" is rounded up
+    assert round(weight_bytes / 1e9) == 349 and round(weight_bytes / 2**30) == 325, weight_bytes
+    # the KV cache of one 2048-token sequence: each of the 96 layers keeps one key and one value
+    # per token, as wide as the out_features of its K or V projection (in_proj stacks W_Q, W_K, W_V)
+    block = dict((name, m) for name, m, _ in parts)["block"]
+    w_k, w_v = block.self_attn.in_proj_weight.chunk(3)[1:]
+    per_layer = [torch.empty(GPT3["ctx"], w.size(0), dtype=w.dtype, device="meta") for w in (w_k, w_v)]
+    cache_bytes = GPT3["L"] * sum(t.numel() * t.element_size() for t in per_layer)
+    assert round(cache_bytes / 1e9, 1) == 9.7, cache_bytes  # 2 · 96 · 2048 · 12288 · 2 bytes
 
 
 def test_a_vision_transformer_turns_a_224_pixel_image_into_196_patch_tokens():

@@ -1,0 +1,26 @@
+"""FFN that applies the second linear layer to x again, discarding ReLU(linear1(x)) (the seed's 001-14 reading)."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class FeedForward(nn.Module):
+    def __init__(self, d_model, d_ff):
+        super().__init__()
+        self.linear1 = nn.Linear(d_model, d_ff)
+        self.linear2 = nn.Linear(d_ff, d_model)
+
+    def forward(self, x):
+        hidden = torch.relu(self.linear1(x))  # computed, then not used
+        return self.linear2(x)
+
+
+MUST_FAIL = {
+    "checks/test_feed_forward.py::test_a_unit_whose_input_is_always_negative_gets_no_gradient_while_an_active_unit_passes_it_unchanged",
+    "checks/test_feed_forward.py::test_applying_the_second_linear_to_x_again_is_not_the_ffn",
+    "checks/test_feed_forward.py::test_ffn_is_relu_of_x_w1_plus_b1_times_w2_plus_b2",
+    "checks/test_feed_forward.py::test_ffn_jacobian_at_a_position_is_w2_times_the_relu_mask_times_w1",
+    "checks/test_feed_forward.py::test_ffn_maps_d_model_to_d_ff_and_back_to_d_model",
+    "checks/test_feed_forward.py::test_ffn_matches_the_feed_forward_block_of_torch_transformer_encoder_layer",
+}

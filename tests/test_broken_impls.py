@@ -1,0 +1,75 @@
+"""The kill matrix: every check that grades an implementation can fail.
+
+`tests/broken_impls/<component>/<bug>.py` each hold one classic bug: the component's names, all
+right but one, and `MUST_FAIL`, the checks that bug must fail. One pytest run
+(`pytest checks --impl-each tests/broken_impls`) grades every file on every check that reads a
+contract name the file defines itself. This proves that each broken implementation fails the
+checks it should, and that every check reading `impl` is in some file's MUST_FAIL: a check no
+plausible bug can fail would grade nothing. The reference implementation passing every check is
+`pytest checks` itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from qbank.bank.checks import check_functions
+
+ROOT = Path(__file__).resolve().parents[1]
+BROKEN = ROOT / "tests" / "broken_impls"
+FILES = sorted(p for p in BROKEN.rglob("*.py") if p.name != "__init__.py")
+
+
+def must_fail(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "MUST_FAIL" for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    return set()
+
+
+@cache
+def matrix() -> dict[str, dict]:
+    """'checks/test_x.py::test_y @ tests/broken_impls/c/bug.py' -> verdict."""
+    report = ROOT / "build" / "kill-matrix.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "checks", "-q", "-p", "no:cacheprovider", "--impl-each", str(BROKEN),
+         "--hypothesis-profile", "kill", "--qbank-report", str(report)],
+        cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(report.read_text(encoding="utf-8"))["checks"]
+
+
+def test_every_broken_implementation_declares_the_checks_it_must_fail():
+    missing = [str(p.relative_to(ROOT)) for p in FILES if not must_fail(p)]
+    assert FILES and not missing, f"no MUST_FAIL in {missing}"
+    for path in FILES:
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+        assert doc, f"{path.relative_to(ROOT)}: say in a docstring which classic bug it is"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.relative_to(BROKEN).with_suffix("").as_posix() for p in FILES])
+def test_each_broken_implementation_fails_the_checks_it_must(path):
+    where = path.relative_to(ROOT).as_posix()
+    verdicts = {key.split(" @ ")[0]: v for key, v in matrix().items() if key.endswith(f" @ {where}")}
+    for node in sorted(must_fail(path)):
+        assert node in verdicts, (f"{where}: {node} did not run against it: no such check, or the check "
+                                  f"reads no contract name the file defines itself")
+        verdict = verdicts[node]
+        assert verdict["outcome"] == "failed", f"{where}: {node} {verdict['outcome']} ({verdict['message'][:300]})"
+
+
+def test_every_check_that_grades_an_implementation_fails_for_some_classic_bug():
+    killed = set().union(*(must_fail(p) for p in FILES))
+    graders = {node for node, reads in check_functions(ROOT).items() if reads}
+    survivors = sorted(graders - killed)
+    assert not survivors, (f"{len(survivors)} of {len(graders)} checks that read `impl` are in no broken "
+                           f"implementation's MUST_FAIL (add the classic bug that fails each, or make it a "
+                           f"fact):\n" + "\n".join(survivors))
