@@ -70,6 +70,14 @@ LayerNorm = nn.LayerNorm
 BatchNorm = nn.BatchNorm1d
 
 
+class RMSNorm(nn.RMSNorm):
+    """nn.RMSNorm over the last dimension. Only the default eps differs: nn.RMSNorm's is
+    None (the input dtype's machine epsilon), the contract's is LLaMA's 1e-6."""
+
+    def __init__(self, d_model: int, eps: float = 1e-6):
+        super().__init__(d_model, eps=eps)
+
+
 class FeedForward(nn.Module):
     """The FFN of nn.TransformerEncoderLayer: linear1 -> ReLU -> linear2 (its dropouts at 0)."""
 

@@ -37,6 +37,8 @@ from qbank.contract.normalization import COMPONENT as _normalization
 from qbank.contract.feed_forward import COMPONENT as _feed_forward
 from qbank.contract.positional import COMPONENT as _positional
 from qbank.contract.encoder_layer import COMPONENT as _encoder_layer
+from qbank.contract.rms_norm import COMPONENT as _rms_norm
+from qbank.contract.swiglu import COMPONENT as _swiglu
 
 # The order is the curriculum's: the practice list, the contract page and the README follow it.
 COMPONENTS: dict[str, Component] = {c.name: c for c in [
@@ -48,6 +50,8 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _feed_forward,
     _positional,
     _encoder_layer,
+    _rms_norm,
+    _swiglu,
 ]}
 
 NAMES: dict[str, Name] = {n.name: n for c in COMPONENTS.values() for n in c.names}
