@@ -37,6 +37,7 @@ from qbank.contract.normalization import COMPONENT as _normalization
 from qbank.contract.feed_forward import COMPONENT as _feed_forward
 from qbank.contract.positional import COMPONENT as _positional
 from qbank.contract.encoder_layer import COMPONENT as _encoder_layer
+from qbank.contract.rope import COMPONENT as _rope
 from qbank.contract.rms_norm import COMPONENT as _rms_norm
 from qbank.contract.swiglu import COMPONENT as _swiglu
 
@@ -50,6 +51,7 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _feed_forward,
     _positional,
     _encoder_layer,
+    _rope,
     _rms_norm,
     _swiglu,
 ]}
