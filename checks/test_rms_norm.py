@@ -117,3 +117,16 @@ def test_in_float16_rmsnorm_computes_the_mean_square_in_float32_so_entries_above
     # float16 has a relative precision of 2**-10 ≈ 1e-3; the output (|y| ~ 1) is rounded a few times
     assert_close(y.to(F64), expected, rtol=4e-3, atol=4e-3,
                  msg=lambda m: f"float16 RMSNorm of entries ~{size:.0f} is off by more than float16 rounding: {m}")
+
+
+def test_torch_rmsnorm_defaults_to_the_dtypes_machine_epsilon_not_llamas_1e_minus_6():
+    x = 1e-4 * randn(3, 8, seed=0)  # mean(x²) ~ 1e-8: eps decides the output
+    default = nn.RMSNorm(8, dtype=F64)
+    assert default.eps is None, f"nn.RMSNorm(8).eps = {default.eps}"
+
+    def by_hand(eps: float) -> torch.Tensor:
+        return x / torch.sqrt(x.pow(2).mean(dim=-1, keepdim=True) + eps)
+
+    assert_close(default(x), by_hand(torch.finfo(F64).eps))  # 2.2e-16 for float64
+    gap = (default(x) - by_hand(1e-6)).abs().max().item()
+    assert gap > 0.5, f"the default and eps = 1e-6 differ by only {gap:.2e} on rows of RMS 1e-4"

@@ -42,7 +42,9 @@ def test_pytorch_own_implementation_passes_every_check(tmp_path):
     from qbank.contract import NAMES
 
     absent = [name for name in NAMES if not hasattr(adapter, name)]
-    assert set(absent) <= {"split_heads", "merge_heads", "sinusoidal_positions"}, absent
+    assert set(absent) <= {"split_heads", "merge_heads", "sinusoidal_positions",
+                           # no SwiGLU, LLaMA width rule or LLaMA block in PyTorch: tests/test_adapter_huggingface.py
+                           "SwiGLU", "swiglu_hidden_width", "DecoderBlock"}, absent
     for node, entry in checks.items():
         if entry["outcome"] == "skipped":
             assert any(f"'{name}'" in entry["message"] for name in absent), (node, entry)

@@ -139,3 +139,37 @@ def apply_rope_interleaved(x: Tensor, positions: Tensor, base: float = 10000.0, 
 
 
 # ============================================================ decoder_block  (LlamaDecoderLayer)
+
+# LlamaDecoderLayer itself, run on the contract's submodules: norm1, norm2 (RMSNorm above), self_attn
+# (GroupedQueryAttention above) and ffn (SwiGLU above) own the parameters, and each forward calls
+# transformers' layer through torch.func.functional_call with those parameters under its names
+# (input_layernorm, self_attn.q_proj .. o_proj, post_attention_layernorm, mlp.gate_proj ..), the
+# rotary table of LlamaRotaryEmbedding for positions 0 .. T-1, and no attention mask, which
+# transformers' SDPA path runs as causal attention. The layer is built on the meta device and kept
+# outside the module tree, so it adds no parameters, and gradients reach the submodules.
+
+
+class DecoderBlock(nn.Module):
+    def __init__(self, d_model: int, n_heads: int, n_kv_heads: int, d_ff: int,
+                 eps: float = 1e-6, rope_base: float = 10000.0):
+        super().__init__()
+        self.norm1, self.norm2 = RMSNorm(d_model, eps), RMSNorm(d_model, eps)
+        self.self_attn = GroupedQueryAttention(d_model, n_heads, n_kv_heads, bias=False, rope_base=rope_base)
+        self.ffn = SwiGLU(d_model, d_ff)
+        self.rope_base = rope_base
+        config = llama_config(d_model, n_heads, n_kv_heads, d_ff, eps=eps, base=rope_base)
+        with torch.device("meta"):
+            self.__dict__["_hf_layer"] = llama.LlamaDecoderLayer(config, layer_idx=0)  # not a submodule
+
+    def forward(self, x: Tensor) -> Tensor:
+        layer, attn, ffn = self._hf_layer, self.self_attn, self.ffn
+        params = {
+            "input_layernorm.weight": self.norm1.weight, "post_attention_layernorm.weight": self.norm2.weight,
+            **{f"self_attn.{p}.weight": getattr(attn, p).weight for p in ("q_proj", "k_proj", "v_proj", "o_proj")},
+            **{f"mlp.{p}.weight": getattr(ffn, p).weight for p in ("gate_proj", "up_proj", "down_proj")},
+        }
+        layer.input_layernorm.variance_epsilon = self.norm1.eps
+        layer.post_attention_layernorm.variance_epsilon = self.norm2.eps
+        positions = torch.arange(x.size(1), device=x.device)
+        table = _rotary(attn.head_dim, float(self.rope_base), 1.0)(x, positions[None])  # cos, sin [1, T, Dk]
+        return torch.func.functional_call(layer, params, (x,), {"position_embeddings": table})

@@ -40,6 +40,7 @@ from qbank.contract.encoder_layer import COMPONENT as _encoder_layer
 from qbank.contract.rope import COMPONENT as _rope
 from qbank.contract.rms_norm import COMPONENT as _rms_norm
 from qbank.contract.swiglu import COMPONENT as _swiglu
+from qbank.contract.decoder_block import COMPONENT as _decoder_block
 
 # The order is the curriculum's: the practice list, the contract page and the README follow it.
 COMPONENTS: dict[str, Component] = {c.name: c for c in [
@@ -54,6 +55,7 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _rope,
     _rms_norm,
     _swiglu,
+    _decoder_block,
 ]}
 
 NAMES: dict[str, Name] = {n.name: n for c in COMPONENTS.values() for n in c.names}
