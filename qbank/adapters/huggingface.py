@@ -102,7 +102,8 @@ def _rotary(Dk: int, base: float, scale: float) -> llama.LlamaRotaryEmbedding:
     config = llama_config(Dk, head_dim=Dk, base=base)
     if scale != 1.0:
         config.rope_parameters = {"rope_type": "linear", "factor": 1.0 / scale, "rope_theta": base}
-    return llama.LlamaRotaryEmbedding(config)
+    with torch.device("cpu"):  # cached: never let a caller's `torch.device("meta")` block place it
+        return llama.LlamaRotaryEmbedding(config)
 
 
 def _cos_sin(x: Tensor, positions: Tensor, base: float, scale: float) -> tuple[Tensor, Tensor]:
@@ -119,7 +120,8 @@ def rope_frequencies(Dk: int, base: float = 10000.0) -> Tensor:
 
 def apply_rope(x: Tensor, positions: Tensor, base: float = 10000.0, scale: float = 1.0) -> Tensor:
     cos, sin = _cos_sin(x, positions, base, scale)
-    return llama.apply_rotary_pos_emb(x, x, cos, sin, unsqueeze_dim=0)[0]
+    # apply_rotary_pos_emb unsqueezes cos and sin at `unsqueeze_dim`: give x that axis too
+    return llama.apply_rotary_pos_emb(x[None], x[None], cos, sin, unsqueeze_dim=0)[0][0]
 
 
 def apply_rope_interleaved(x: Tensor, positions: Tensor, base: float = 10000.0, scale: float = 1.0) -> Tensor:
@@ -134,8 +136,114 @@ def apply_rope_interleaved(x: Tensor, positions: Tensor, base: float = 10000.0, 
 
 # ============================================================ gqa  (modern-b)
 
+# LlamaAttention: q_proj, k_proj, v_proj and o_proj (the contract's out_proj) with
+# num_key_value_heads K/V heads, run by transformers' own SDPA attention function, which shares
+# each K/V head among num_key_value_groups consecutive query heads (`repeat_kv`, `pack_gqa` or
+# SDPA's enable_gqa). transformers always rotates q and k: without rope_base the table is the
+# identity (cos = 1, sin = 0). LlamaAttention is causal when it gets no mask; the contract's
+# module attends everywhere unless masked, so is_causal is off and masks (bool, True = may
+# attend, which transformers hands to SDPA as is) are always given explicitly.
+
+from types import SimpleNamespace  # noqa: E402
+
+from transformers.integrations.sdpa_attention import sdpa_attention_forward  # noqa: E402
+
+
+def _as_4d(mask: Tensor | None) -> Tensor | None:
+    """A bool mask broadcastable to [B, H, T, S] as the 4-d tensor transformers expects."""
+    if mask is None:
+        return None
+    return mask.reshape((1,) * (4 - mask.dim()) + tuple(mask.shape))
+
+
+def grouped_query_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Tensor:
+    module = SimpleNamespace(num_key_value_groups=q.size(1) // k.size(1), is_causal=False, training=False)
+    out, _ = sdpa_attention_forward(module, q, k, v, _as_4d(mask), scaling=q.size(-1) ** -0.5)
+    return out.transpose(1, 2)  # transformers returns [B, T, H, Dv]
+
+
+class GroupedQueryAttention(llama.LlamaAttention):
+    def __init__(self, d_model: int, n_heads: int, n_kv_heads: int, bias: bool = False,
+                 rope_base: float | None = None):
+        config = llama_config(d_model, n_heads, n_kv_heads, base=rope_base or 10000.0)
+        config.attention_bias = bias
+        super().__init__(config, layer_idx=0)
+        self.is_causal = False
+        self.n_heads, self.n_kv_heads, self.rope_base = n_heads, n_kv_heads, rope_base
+
+    out_proj = property(lambda self: self.o_proj)
+
+    def rotary_table(self, x: Tensor, positions: Tensor) -> tuple[Tensor, Tensor]:
+        """cos, sin [1, T, Dk] for `positions`: LlamaRotaryEmbedding's, or the identity."""
+        if self.rope_base is None:
+            shape = (1, positions.numel(), self.head_dim)
+            return torch.ones(shape, dtype=x.dtype, device=x.device), torch.zeros(shape, dtype=x.dtype, device=x.device)
+        return _rotary(self.head_dim, float(self.rope_base), 1.0)(x, positions.to(x.device)[None])
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        positions = torch.arange(x.size(1), device=x.device)
+        if mask is not None:
+            mask = _as_4d(mask.unsqueeze(-3))  # [B?, T, T] -> [B, 1, T, T]: one mask for every head
+        out, _ = super().forward(x, position_embeddings=self.rotary_table(x, positions), attention_mask=mask)
+        return out
+
+
 
 # ============================================================ kv_cache  (modern-b)
+
+# transformers' DynamicCache (one DynamicLayer: the adapter's attention layers are layer 0) and,
+# for sliding windows, a Cache of one DynamicSlidingWindowLayer; the contract's k, v and seq_len
+# read the layer's keys, values and get_seq_length(). decode_step calls LlamaAttention.forward
+# with the cache, the rotary table of the new positions and the lower-right causal mask, the
+# way LlamaModel drives it during generation. Masks come from transformers' own mask functions
+# (masking_utils), which index queries by their absolute position: a chunk of T new queries
+# after S - T cached ones sits at positions S - T .. S - 1.
+# One convention differs: transformers' rolling layer keeps `window - 1` positions between
+# steps and slices with -(window - 1), which for window = 1 keeps everything; the checks use
+# windows of 2 and more.
+
+from transformers import masking_utils  # noqa: E402
+from transformers.cache_utils import Cache, DynamicCache, DynamicSlidingWindowLayer  # noqa: E402
+
+
+class KVCache:
+    def __init__(self):
+        self.hf = DynamicCache()
+
+    def update(self, k_new: Tensor, v_new: Tensor) -> tuple[Tensor, Tensor]:
+        return self.hf.update(k_new, v_new, 0)
+
+    def _layer(self):
+        return self.hf.layers[0] if self.hf.layers and self.hf.layers[0].is_initialized else None
+
+    k = property(lambda self: None if self._layer() is None else self._layer().keys)
+    v = property(lambda self: None if self._layer() is None else self._layer().values)
+    seq_len = property(lambda self: self.hf.get_seq_length(0))
+
+
+class RollingKVCache(KVCache):
+    def __init__(self, window: int):
+        self.hf = Cache(layers=[DynamicSlidingWindowLayer(sliding_window=window)])
+
+
+def causal_mask_lower_right(T: int, S: int) -> Tensor:
+    queries = torch.arange(S - T, S)[:, None]  # absolute positions of the T new queries
+    return masking_utils.causal_mask_function(0, 0, queries, torch.arange(S)[None, :])
+
+
+def sliding_window_mask(T: int, window: int) -> Tensor:
+    idx = torch.arange(T)
+    return masking_utils.sliding_window_causal_mask_function(window)(0, 0, idx[:, None], idx[None, :])
+
+
+def decode_step(attn: GroupedQueryAttention, x_new: Tensor, cache: KVCache) -> Tensor:
+    T, past = x_new.size(1), cache.seq_len
+    held = 0 if cache.k is None else cache.k.size(-2)  # what update() will return, before the new ones
+    mask = None if T == 1 else _as_4d(causal_mask_lower_right(T, held + T).to(x_new.device))
+    table = attn.rotary_table(x_new, torch.arange(past, past + T, device=x_new.device))
+    out, _ = llama.LlamaAttention.forward(attn, x_new, position_embeddings=table, attention_mask=mask, cache=cache.hf)
+    return out
+
 
 
 # ============================================================ decoder_block  (LlamaDecoderLayer)

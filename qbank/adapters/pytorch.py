@@ -127,3 +127,31 @@ class EncoderLayer(nn.Module):
         self._torch_layer.train()  # dropout is 0; see the docstring
         self._torch_layer.norm_first = self.norm_first
         return torch.func.functional_call(self._torch_layer, params, (x,), {"src_mask": src_mask})
+
+
+# --- rope, gqa, kv_cache, softmax (modern-b) ------------------------------------------------
+# PyTorch has no rotary embedding, attention module with grouped K/V heads, or KV cache; it has
+# grouped-query SDPA (enable_gqa=True: query head h reads K/V head h // (H / Hkv)), a lower-right
+# aligned causal mask (torch.nn.attention.bias.causal_lower_right), softmax and logsumexp.
+
+
+def grouped_query_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Tensor:
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, enable_gqa=True)
+
+
+def causal_mask_lower_right(T: int, S: int) -> Tensor:
+    """PyTorch's CausalBias is applied inside SDPA, not handed out as a tensor: read it back
+    through SDPA with equal scores and v = the identity (weight 1/n on each visible key, 0 elsewhere)."""
+    from torch.nn.attention.bias import causal_lower_right
+
+    zeros = lambda n: torch.zeros(1, n, 1, dtype=torch.float64)  # noqa: E731
+    eye = torch.eye(S, dtype=torch.float64)[None]
+    return (F.scaled_dot_product_attention(zeros(T), zeros(S), eye, attn_mask=causal_lower_right(T, S)) > 0)[0]
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    return torch.softmax(x, dim=dim)
+
+
+def logsumexp(x: Tensor, dim: int = -1) -> Tensor:
+    return torch.logsumexp(x, dim=dim)

@@ -38,6 +38,10 @@ from qbank.contract.feed_forward import COMPONENT as _feed_forward
 from qbank.contract.positional import COMPONENT as _positional
 from qbank.contract.encoder_layer import COMPONENT as _encoder_layer
 from qbank.contract.rope import COMPONENT as _rope
+from qbank.contract.rope import COMPONENT as _rope
+from qbank.contract.gqa import COMPONENT as _gqa
+from qbank.contract.kv_cache import COMPONENT as _kv_cache
+from qbank.contract.softmax import COMPONENT as _softmax
 from qbank.contract.rms_norm import COMPONENT as _rms_norm
 from qbank.contract.swiglu import COMPONENT as _swiglu
 from qbank.contract.decoder_block import COMPONENT as _decoder_block
@@ -53,6 +57,9 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _positional,
     _encoder_layer,
     _rope,
+    _gqa,
+    _kv_cache,
+    _softmax,
     _rms_norm,
     _swiglu,
     _decoder_block,
