@@ -4,8 +4,9 @@
 here rejects a correct implementation, so it is the check that is wrong; `tests/`
 runs this on every change.
 
-Where PyTorch has no public module for a contract name (split_heads, merge_heads) this
-adapter leaves it out, and the checks of that name are skipped. The only code here
+Where PyTorch has no public module for a contract name (split_heads, merge_heads; SwiGLU,
+swiglu_hidden_width and the LLaMA DecoderBlock, which qbank.adapters.huggingface takes from
+transformers) this adapter leaves it out, and the checks of that name are skipped. The only code here
 converts conventions: PyTorch's MultiheadAttention takes a bool mask that is True where
 attending is NOT allowed, the opposite of the contract (and of SDPA).
 """
