@@ -38,7 +38,6 @@ from qbank.contract.feed_forward import COMPONENT as _feed_forward
 from qbank.contract.positional import COMPONENT as _positional
 from qbank.contract.encoder_layer import COMPONENT as _encoder_layer
 from qbank.contract.rope import COMPONENT as _rope
-from qbank.contract.rope import COMPONENT as _rope
 from qbank.contract.gqa import COMPONENT as _gqa
 from qbank.contract.kv_cache import COMPONENT as _kv_cache
 from qbank.contract.softmax import COMPONENT as _softmax
