@@ -105,3 +105,13 @@ def test_stacked_windowed_layers_see_l_times_w_minus_1_positions_back(impl, laye
     expected = (s <= t) & (t - s <= layers * (w - 1))
     assert torch.equal(reach, expected), (
         f"{layers} layers of window {w}: output t should depend on inputs t - {layers * (w - 1)} .. t, got\n{reach.int()}")
+
+
+@given(st.integers(3, 10), st.integers(1, 2), seeds)
+def test_windowed_attention_is_a_different_function_from_full_causal_attention_not_an_exact_shortcut(impl, T, w, seed):
+    q, k, v = randn(1, T, 4, seed=seed), randn(1, T, 4, seed=seed + 1), randn(1, T, 2, seed=seed + 2)
+    windowed = impl.scaled_dot_product_attention(q, k, v, impl.sliding_window_mask(T, w))
+    full = impl.scaled_dot_product_attention(q, k, v, torch.ones(T, T, dtype=torch.bool).tril())
+    assert_close(windowed[:, :w], full[:, :w])  # the first w positions see their whole past anyway
+    gap = (windowed[:, w:] - full[:, w:]).abs().max().item()
+    assert gap > 1e-3, f"window {w} over {T} positions changed the outputs by only {gap:.3g}"
