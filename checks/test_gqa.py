@@ -87,7 +87,7 @@ def test_the_module_equals_multi_head_attention_with_each_kv_head_repeated_for_i
     mha = nn.MultiheadAttention(D, H, batch_first=True, bias=bias, dtype=torch.float64)
     with torch.no_grad():  # K/V head j becomes heads j*G .. j*G + G - 1 of a full multi-head layer
         w_k, w_v = (kv_weights_as_heads(p, Hkv, Dk, D) for p in (gqa.k_proj, gqa.v_proj))
-        repeat = lambda w: w.view(Hkv, Dk, *w.shape[1:]).repeat_interleave(G, 0).reshape(H * Dk, *w.shape[1:])  # noqa: E731
+        repeat = lambda w: w.view(Hkv, Dk, *w.shape[1:]).repeat_interleave(G, 0).reshape(H * Dk, *w.shape[1:])
         mha.in_proj_weight.copy_(torch.cat([gqa.q_proj.weight, repeat(w_k), repeat(w_v)]))
         mha.out_proj.weight.copy_(gqa.out_proj.weight)
         if bias:
@@ -103,8 +103,8 @@ def test_the_module_equals_multi_head_attention_with_each_kv_head_repeated_for_i
 @pytest.mark.parametrize("D, H, Hkv", [(64, 8, 8), (64, 8, 2), (64, 8, 1), (96, 12, 4)])
 def test_kv_projection_parameters_shrink_by_h_over_hkv_and_nothing_else_changes(impl, D, H, Hkv):
     mha, gqa = impl.GroupedQueryAttention(D, H, H), impl.GroupedQueryAttention(D, H, Hkv)
-    kv = lambda m: nbytes(*m.k_proj.parameters(), *m.v_proj.parameters())  # noqa: E731
-    rest = lambda m: nbytes(*m.q_proj.parameters(), *m.out_proj.parameters())  # noqa: E731
+    kv = lambda m: nbytes(*m.k_proj.parameters(), *m.v_proj.parameters())
+    rest = lambda m: nbytes(*m.q_proj.parameters(), *m.out_proj.parameters())
     assert kv(gqa) * H == kv(mha) * Hkv, f"K/V projection bytes {kv(gqa)} vs {kv(mha)}: expected a ratio of {Hkv}/{H}"
     assert rest(gqa) == rest(mha) and kv(gqa) > 0
     assert nbytes(*mha.parameters()) - nbytes(*gqa.parameters()) == kv(mha) - kv(gqa)
@@ -140,7 +140,7 @@ def test_with_rope_the_module_rotates_queries_and_keys_after_projecting_them_and
     Dk = D // H
     gqa, x = seeded_gqa(impl, D, H, Hkv, seed, bias=False, rope_base=base), randn(2, T, D, seed=seed)
     pos = torch.arange(T)
-    heads = lambda y, n: y.view(2, T, n, Dk).transpose(1, 2)  # noqa: E731
+    heads = lambda y, n: y.view(2, T, n, Dk).transpose(1, 2)
     q = impl.apply_rope(heads(gqa.q_proj(x), H), pos, base)
     k = impl.apply_rope(heads(gqa.k_proj(x), Hkv), pos, base)
     v = heads(gqa.v_proj(x), Hkv)

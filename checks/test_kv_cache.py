@@ -53,7 +53,7 @@ def full_causal_forward(attn, x):
 def torch_lower_right(T: int, S: int) -> torch.Tensor:
     """PyTorch's own lower-right causal mask, read through SDPA: with equal scores, query i puts
     weight 1/n on each of the n keys it may see, and 0 elsewhere (v = the identity)."""
-    zeros = lambda n: torch.zeros(1, n, 1, dtype=torch.float64)  # noqa: E731
+    zeros = lambda n: torch.zeros(1, n, 1, dtype=torch.float64)
     eye = torch.eye(S, dtype=torch.float64)[None]
     return (F.scaled_dot_product_attention(zeros(T), zeros(S), eye, attn_mask=causal_lower_right(T, S)) > 0)[0]
 
@@ -131,7 +131,7 @@ def test_with_a_4d_ffn_a_cached_decoder_layer_step_costs_24d2_plus_4td_flops(imp
     attn, ffn, x, cache = seeded_gqa(impl, D, H, H, 0), impl.FeedForward(D, 4 * D).double(), randn(1, n, D, seed=0), impl.KVCache()
     for t in range(1, n + 1):
         x_t = x[:, t - 1:t]
-        flops = count_flops(lambda: ffn(impl.decode_step(attn, x_t, cache)))
+        flops = count_flops(lambda x_t=x_t: ffn(impl.decode_step(attn, x_t, cache)))
         assert flops == 24 * D * D + 4 * t * D, f"step {t}: {flops} FLOPs"  # attention 8D² + 4tD, FFN 16D²
 
 

@@ -71,7 +71,7 @@ def test_rope_score_depends_on_the_two_positions_only_through_their_offset(impl,
     for layout in LAYOUTS:
         f = rope(impl, layout)
 
-        def score(i, j):
+        def score(i, j, f=f):
             return (f(q, torch.tensor([i]), base=base, scale=scale) * f(k, torch.tensor([j]), base=base, scale=scale)).sum().item()
 
         here, there = score(m, n), score(m + shift, n + shift)

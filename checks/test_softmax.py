@@ -13,6 +13,7 @@ Sizes of intermediates are read with a dispatch mode that sees every tensor an o
 """
 
 import math
+from itertools import pairwise
 
 import pytest
 import torch
@@ -41,7 +42,7 @@ def count_flops(fn, *args) -> int:
 def block_states(impl, q, k, v, cuts):
     """impl.attention_block of each piece of the keys split at `cuts`."""
     edges = [0, *cuts, k.size(-2)]
-    return [impl.attention_block(q, k[..., a:b, :], v[..., a:b, :]) for a, b in zip(edges, edges[1:])]
+    return [impl.attention_block(q, k[..., a:b, :], v[..., a:b, :]) for a, b in pairwise(edges)]
 
 
 def fold(impl, states):

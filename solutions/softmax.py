@@ -58,6 +58,6 @@ def tiled_attention(q: Tensor, k: Tensor, v: Tensor, block_size: int) -> Tensor:
     for start in range(0, k.size(-2), block_size):  # one block of keys at a time
         block = attention_block(q, k[..., start:start + block_size, :], v[..., start:start + block_size, :])
         state = block if state is None else merge_blocks(state, block)
-    m, l, acc = state
+    _, l, acc = state  # the running maximum has done its job
     return acc / l  # [..., T, Dv]
 # --8<-- [end:tiled_attention]
