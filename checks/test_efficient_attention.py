@@ -1,9 +1,9 @@
 """Claims about the efficient-attention families (questions/efficiency/efficient-attention-variants.yaml):
 kernel (linear) attention, random features, low-rank projection, Fourier mixing, recomputation.
 
-These are facts of linear algebra and sampling, derived here in a few lines each (the feature map
-φ(x) = elu(x) + 1 of Katharopoulos et al. 2020; Performer's positive random features), except
-the Linformer check, which runs the implementation's own attention. Oracles: explicit T x S
+These are facts of linear algebra, sampling and cost, derived here in a few lines each (the feature
+map φ(x) = elu(x) + 1 of Katharopoulos et al. 2020; Performer's positive random features; PyTorch's
+own attention for the Linformer count). Oracles: explicit T x S
 kernel matrices normalised row by row, explicit DFT matrices, PyTorch's `torch.fft`. FLOPs are
 counted by `FlopCounterMode` on `meta` tensors (shapes only).
 """
@@ -112,12 +112,12 @@ def test_positive_random_features_estimate_exp_q_dot_k_without_bias_and_never_go
     assert (per_feature < 0).float().mean() > 0.1
 
 
-def test_linformer_projection_of_keys_and_values_to_k_rows_makes_attention_linear_in_n(impl):
+def test_linformer_projection_of_keys_and_values_to_k_rows_makes_attention_linear_in_n():
     Dk, r = 8, 16  # r: the projected length (Linformer's k)
     flops = []
     for n in (64, 128, 256):
         x, E = torch.empty(1, n, Dk, device="meta"), torch.empty(r, n, device="meta")
-        flops.append(count_flops(lambda x=x, E=E: impl.scaled_dot_product_attention(x, E @ x, E @ x)))
+        flops.append(count_flops(lambda x=x, E=E: F.scaled_dot_product_attention(x, E @ x, E @ x)))
         assert flops[-1] == 2 * (2 * r * n * Dk) + 4 * n * r * Dk  # project K and V, then n × r attention
     assert flops[1] == 2 * flops[0] and flops[2] == 2 * flops[1]
 

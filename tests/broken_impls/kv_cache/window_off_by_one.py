@@ -15,6 +15,7 @@ def sliding_window_mask(T, window):
 
 
 MUST_FAIL = {
+    "checks/test_sliding_window.py::test_windowed_attention_is_a_different_function_from_full_causal_attention_not_an_exact_shortcut",
     "checks/test_sliding_window.py::test_the_window_lets_position_t_see_itself_and_the_w_minus_1_positions_before_it",
     "checks/test_sliding_window.py::test_band_masked_attention_equals_attention_over_each_querys_own_slice_of_keys",
     "checks/test_sliding_window.py::test_decoding_with_a_rolling_cache_equals_band_masked_attention_and_the_cache_never_outgrows_the_window",
