@@ -1,8 +1,10 @@
 """The contract of the `gqa` component: Grouped-query attention (GQA, MQA)."""
 
+from dataclasses import replace
+
 from qbank.contract.model import component
 
-COMPONENT = component(
+COMPONENT = replace(component(
     "gqa", "Grouped-query attention (MQA, GQA)",
     "H query heads share Hkv key/value heads (Hkv = H: multi-head; Hkv = 1: multi-query): "
     "K/V parameters and the KV cache shrink by H / Hkv, the attention FLOPs do not.",
@@ -42,4 +44,6 @@ class GroupedQueryAttention(nn.Module):
         True = may attend.  returns [B, T, D]."""
         raise NotImplementedError
 '''),
-)
+), imports=("import torch\nfrom torch import Tensor, nn\n\n"
+            "# with rope_base set, the module rotates q and k: use the reference RoPE, or your own\n"
+            "from solutions.rope import apply_rope\n"))

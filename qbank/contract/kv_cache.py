@@ -1,8 +1,10 @@
 """The contract of the `kv_cache` component: KV-cache decoding, chunked prefill, sliding window."""
 
+from dataclasses import replace
+
 from qbank.contract.model import component
 
-COMPONENT = component(
+COMPONENT = replace(component(
     "kv_cache", "KV-cache decoding: chunks, the lower-right causal mask, sliding windows",
     "Cache each layer's keys and values, project only the new positions, attend over the cache: "
     "the same outputs as the full causal forward. A rolling cache does sliding-window attention in O(window) memory.",
@@ -68,4 +70,9 @@ def decode_step(attn: nn.Module, x_new: Tensor, cache: KVCache) -> Tensor:
     """
     raise NotImplementedError
 '''),
-)
+), imports=("import torch\nfrom torch import Tensor, nn\n\n"
+            "# the attention layer the cache serves (the reference one, or your own)\n"
+            "from solutions.gqa import GroupedQueryAttention, grouped_query_attention\n"
+            "# pieces decode_step can reuse, under private names (they are other components)\n"
+            "from solutions.multi_head import merge_heads as _merge_heads, split_heads as _split_heads\n"
+            "from solutions.rope import apply_rope as _apply_rope\n"))
