@@ -153,17 +153,18 @@ def test_with_rope_the_module_rotates_queries_and_keys_after_projecting_them_and
 def test_llama_2_70b_caches_1_34_gb_per_4k_token_sequence_against_10_7_gb_with_a_kv_head_per_query_head(impl):
     # LLaMA-2-70B: 80 layers, d_model 8192, 64 query heads, 8 key/value heads (Touvron et al. 2023)
     layers, D, H, Hkv, T = 80, 8192, 64, 8, 4096
-    per_token = {}
-    for kv_heads in (Hkv, H):
-        with torch.device("meta"):  # shapes only: no memory, no arithmetic
-            model = [impl.GroupedQueryAttention(D, H, kv_heads, rope_base=10000.0).half() for _ in range(layers)]
-            x = torch.empty(1, 1, D, dtype=torch.float16)  # one token
-        caches = [impl.KVCache() for _ in model]
-        for attn, cache in zip(model, caches):
-            impl.decode_step(attn, x, cache)
-        per_token[kv_heads] = sum(nbytes(c.k, c.v) for c in caches)  # the cache grows by this much per token
-    Dk, size = D // H, x.element_size()
-    assert per_token[Hkv] == layers * 2 * Hkv * Dk * size, per_token  # 320 KiB per token
-    assert per_token[Hkv] * T == 1_342_177_280, per_token  # 1.34 GB for one 4k-token sequence
-    assert per_token[H] == per_token[Hkv] * H // Hkv  # 8x more as plain multi-head attention
-    assert round(per_token[H] * T / 1e9, 1) == 10.7
+    with torch.device("meta"):  # shapes only: no memory, no arithmetic
+        model = [impl.GroupedQueryAttention(D, H, Hkv, rope_base=10000.0).half() for _ in range(layers)]
+        as_mha = impl.GroupedQueryAttention(D, H, H, rope_base=10000.0).half()  # one layer, a K/V head per query head
+        x = torch.empty(1, 1, D, dtype=torch.float16)  # one token
+    caches = [impl.KVCache() for _ in model]
+    for attn, cache in zip(model, caches):
+        impl.decode_step(attn, x, cache)
+    per_token = sum(nbytes(c.k, c.v) for c in caches)  # the cache grows by this much per token
+    mha_cache = impl.KVCache()
+    impl.decode_step(as_mha, x, mha_cache)
+    mha_per_token = layers * nbytes(mha_cache.k, mha_cache.v)  # 80 identical layers
+    assert per_token == layers * 2 * Hkv * (D // H) * x.element_size(), per_token  # 320 KiB per token
+    assert per_token * T == 1_342_177_280, per_token  # 1.34 GB for one 4k-token sequence
+    assert mha_per_token == per_token * H // Hkv  # 8x more as plain multi-head attention
+    assert round(mha_per_token * T / 1e9, 1) == 10.7
