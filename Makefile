@@ -16,7 +16,7 @@ setup: install browser main
 install:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/pip install --quiet -e ".[dev,docs,browser]"
+	$(BIN)/pip install --quiet -e ".[dev,docs,browser,oracles]"
 	$(BIN)/python -m compileall -q qbank  # bytecode up front: the quiz starts faster where none is written
 
 # Chromium for the browser test, from Debian's packages (no browser download works here).

@@ -6,9 +6,11 @@ attention backend, the only one whose matrix products the counter sees on CPU; m
 the sizes of the tensors autograd saves for the backward pass. Wall-clock ratios depend on
 the device and the kernels, so no check asserts one.
 
-Things outside the implementation contract (additive attention, an RNN, convolutions,
-linear and tiled attention) are small reference functions written below, each checked
-against an oracle (a loop, PyTorch's own op, or the contract's attention).
+Things outside the implementation contract (additive attention, an RNN, convolutions) are
+small reference functions written below, each checked against an oracle (a loop, PyTorch's
+own op, or the contract's attention). The KV cache, sliding windows, tiled attention and the
+efficient-attention families have their own files (test_kv_cache.py, test_sliding_window.py,
+test_softmax.py, test_efficient_attention.py).
 Shape letters: B batch, H heads, T queries, S keys, D d_model, Dk, Dv, Da additive hidden width.
 """
 
@@ -16,7 +18,6 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
@@ -24,7 +25,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
-from checks.modules import rnn_forward, seeded_attention
+from checks.modules import rnn_forward
 from checks.strategies import randn, seeds, sizes
 
 
@@ -274,160 +275,7 @@ def test_contiguous_convolutions_need_n_over_k_minus_1_layers_to_connect_n_posit
     assert receptive_field(conv_stack(3, k, True), width) < n <= receptive_field(conv_stack(4, k, True), width)
 
 
-@pytest.mark.parametrize("T, S, D, H", [(6, 5, 8, 2), (1, 9, 4, 1), (3, 3, 16, 4)])
-def test_cross_attention_costs_4td2_for_queries_and_output_plus_4sd2_for_memory_keys_values_plus_4tsd(impl, T, S, D, H):
-    m = impl.CrossAttention(D, H).double()
-    flops = count_flops(m, randn(1, T, D, seed=0), randn(1, S, D, seed=1))
-    assert flops == 4 * T * D * D + 4 * S * D * D + 4 * T * S * D, f"{flops} FLOPs"
-
-
-# --- KV cache -----------------------------------------------------------------------------
-
-def _heads(x, H):  # [B, N, D] -> [B, H, N, Dk], written out here (not every impl has split_heads)
-    B, N, D = x.shape
-    return x.view(B, N, H, D // H).transpose(1, 2)
-
-
-def _merge(x):  # [B, H, N, Dk] -> [B, N, D]
-    B, H, N, Dk = x.shape
-    return x.transpose(1, 2).reshape(B, N, H * Dk)
-
-
-class KVCache:
-    """Keys and values of the positions decoded so far, for one attention layer: [B, N, D] each."""
-
-    def __init__(self):
-        self.k = self.v = None
-
-    def append(self, k, v):
-        self.k = k if self.k is None else torch.cat([self.k, k], dim=1)
-        self.v = v if self.v is None else torch.cat([self.v, v], dim=1)
-
-
-def decode_step(impl, mha, x_t, cache: KVCache, H: int):
-    """One decoding step for the newest position x_t [B, 1, D]: project only x_t, append its
-    key and value to the cache, attend from its query to every cached position."""
-    cache.append(mha.k_proj(x_t), mha.v_proj(x_t))
-    q = _heads(mha.q_proj(x_t), H)
-    out = impl.scaled_dot_product_attention(q, _heads(cache.k, H), _heads(cache.v, H))  # no mask needed
-    return mha.out_proj(_merge(out))
-
-
-@given(st.integers(1, 6), st.sampled_from([(1, 4), (2, 4), (2, 6)]), seeds)
-def test_decoding_with_cached_keys_and_values_equals_the_full_causal_forward(impl, T, HD, seed):
-    H, D = HD
-    mha, x = seeded_attention(impl.MultiHeadAttention, D, H, seed), randn(2, T, D, seed=seed)
-    full = mha(x, x, x, impl.causal_mask(T))
-    cache = KVCache()
-    steps = torch.cat([decode_step(impl, mha, x[:, t:t + 1], cache, H) for t in range(T)], dim=1)
-    assert_close(steps, full)
-    assert cache.k.shape == cache.v.shape == (2, T, D)  # 2·T·D numbers per sequence per layer
-
-
-def test_a_cached_step_costs_8d2_plus_4td_flops_while_recomputing_the_prefix_costs_8td2_plus_4t2d(impl):
-    D, H, n = 8, 2, 12
-    mha, x = seeded_attention(impl.MultiHeadAttention, D, H, 0), randn(1, n, D, seed=0)
-    cache, cached, recomputed = KVCache(), [], []
-    for t in range(1, n + 1):
-        cached.append(count_flops(decode_step, impl, mha, x[:, t - 1:t], cache, H))
-        prefix = x[:, :t]
-        recomputed.append(count_flops(mha, prefix, prefix, prefix, impl.causal_mask(t)))
-        assert cached[-1] == 8 * D * D + 4 * t * D  # projections of one token + attention over t keys
-        assert recomputed[-1] == 8 * t * D * D + 4 * t * t * D
-    # generating n tokens: O(n·D² + n²·D) with the cache, O(n²·D² + n³·D) without
-    assert sum(cached) == 8 * n * D * D + 2 * n * (n + 1) * D
-    assert sum(recomputed) > (n / 3) * sum(cached)
-
-
-# --- efficient variants ---------------------------------------------------------------------
-
-def feature_map(x):
-    """φ(x) = elu(x) + 1 > 0, the feature map of Katharopoulos et al. (2020)."""
-    return F.elu(x) + 1
-
-
-def linear_attention(q, k, v):
-    """φ(q_t)ᵀ Σ_s φ(k_s) v_sᵀ / φ(q_t)ᵀ Σ_s φ(k_s): never forms the [T, S] matrix."""
-    fq, fk = feature_map(q), feature_map(k)
-    kv = fk.transpose(-2, -1) @ v  # [B, Dk, Dv]: a summary of size independent of S
-    return (fq @ kv) / (fq @ fk.sum(dim=-2, keepdim=True).transpose(-2, -1))  # [B, T, Dv]
-
-
-@given(sizes, sizes, sizes, sizes, seeds)
-def test_normalised_linear_attention_equals_row_normalised_kernel_attention(B, T, S, Dk, seed):
-    q, k, v = randn(B, T, Dk, seed=seed), randn(B, S, Dk, seed=seed + 1), randn(B, S, 3, seed=seed + 2)
-    kernel = feature_map(q) @ feature_map(k).transpose(-2, -1)  # [B, T, S], the n×n matrix
-    assert_close(linear_attention(q, k, v), (kernel / kernel.sum(-1, keepdim=True)) @ v)
-
-
-def test_linear_attention_flops_grow_linearly_in_n():
-    xs = (torch.empty(1, n, 8, device="meta") for n in (64, 128, 256))
-    flops = [count_flops(linear_attention, x, x, x) for x in xs]
-    assert flops[1] == 2 * flops[0] and flops[2] == 2 * flops[1]
-
-
-def test_linear_attention_without_its_normaliser_is_not_a_weighted_average():
-    n = 100
-    q, k = randn(1, n, 8, seed=0), randn(1, n, 8, seed=1)
-    fq, fk = feature_map(q), feature_map(k)
-    row_sums = fq @ fk.sum(dim=-2).T  # the weights implied by φ(Q)(φ(K)ᵀV) sum to this, not to 1
-    assert row_sums.min() > 10  # measured: min ≈ 588, mean ≈ 1,094 at n = 100; a weighted average needs 1
-    v = torch.ones(1, n, 1, dtype=torch.float64)  # averaging a constant must return it
-    assert (fq @ (fk.transpose(-2, -1) @ v) - 1).abs().min() > 10
-    assert_close(linear_attention(q, k, v), v)
-
-
-def band_mask(n: int, w: int):
-    """Sliding window: query t may attend to keys s with |t - s| <= w."""
-    idx = torch.arange(n)
-    return (idx[:, None] - idx[None, :]).abs() <= w
-
-
-@given(st.integers(1, 12), st.integers(0, 4), seeds)
-def test_sliding_window_attention_equals_a_local_loop_and_scores_at_most_n_times_2w_plus_1_pairs(impl, n, w, seed):
-    q, k, v = randn(1, n, 4, seed=seed), randn(1, n, 4, seed=seed + 1), randn(1, n, 2, seed=seed + 2)
-    out = impl.scaled_dot_product_attention(q, k, v, band_mask(n, w))
-    for t in range(n):
-        lo, hi = max(0, t - w), min(n, t + w + 1)
-        assert_close(out[:, t], F.scaled_dot_product_attention(q[:, t:t + 1], k[:, lo:hi], v[:, lo:hi])[:, 0])
-    assert band_mask(n, w).sum() <= n * (2 * w + 1)
-
-
-def tiled_attention(q, k, v, block: int):
-    """Exact attention over key blocks of size `block` with a running (online) softmax, as
-    FlashAttention computes it: keeps a running max m, denominator l and numerator acc per
-    query, so only [T, block] scores exist at any time."""
-    Dk = q.size(-1)
-    m = torch.full(q.shape[:-1] + (1,), float("-inf"), dtype=q.dtype)
-    l = torch.zeros_like(m)
-    acc = torch.zeros(q.shape[:-1] + (v.size(-1),), dtype=q.dtype)
-    for start in range(0, k.size(-2), block):
-        s = q @ k[..., start:start + block, :].transpose(-2, -1) / math.sqrt(Dk)  # [B, T, block]
-        m_new = torch.maximum(m, s.amax(-1, keepdim=True))
-        p, rescale = torch.exp(s - m_new), torch.exp(m - m_new)
-        l = l * rescale + p.sum(-1, keepdim=True)
-        acc = acc * rescale + p @ v[..., start:start + block, :]
-        m = m_new
-    return acc / l
-
-
-# blocks that divide S, that do not, of size 1, and larger than S
-@pytest.mark.parametrize("T, S, block, seed", [(1, 1, 1, 0), (3, 7, 2, 1), (5, 12, 4, 2), (4, 5, 8, 3), (2, 9, 1, 4)])
-def test_tiled_online_softmax_attention_is_exact_and_costs_the_same_flops(impl, T, S, block, seed):
-    q, k, v = randn(2, T, 4, seed=seed), randn(2, S, 4, seed=seed + 1), randn(2, S, 3, seed=seed + 2)
-    assert_close(tiled_attention(q, k, v, block), impl.scaled_dot_product_attention(q, k, v))
-    assert count_flops(tiled_attention, q, k, v, block) == count_flops(impl.scaled_dot_product_attention, q, k, v)
-
-
-def test_linformer_projection_of_keys_and_values_to_k_rows_makes_attention_linear_in_n(impl):
-    Dk, r = 8, 16  # r: the projected length (Linformer's k)
-    flops = []
-    for n in (64, 128, 256):
-        x, E = torch.empty(1, n, Dk, device="meta"), torch.empty(r, n, device="meta")
-        flops.append(count_flops(lambda: impl.scaled_dot_product_attention(x, E @ x, E @ x)))
-        assert flops[-1] == 2 * (2 * r * n * Dk) + 4 * n * r * Dk  # project K and V, then n × r attention
-    assert flops[1] == 2 * flops[0] and flops[2] == 2 * flops[1]
-
+# --- activation memory -----------------------------------------------------------------------
 
 def saved_numel(fn, *args, backend=SDPBackend.MATH) -> int:
     """Total numel of the tensors autograd saves for backward while running fn(*args),
@@ -456,62 +304,3 @@ def test_activation_memory_of_a_layer_is_quadratic_in_n_and_linear_in_d_with_no_
     (a4, b4), (a8, b8), (a16, b16) = coefficients(4), coefficients(8), coefficients(16)
     assert b4 == b8 == b16 > 0  # the n² part is H·n² attention weights: it does not grow with d
     assert a16 - a8 == 2 * (a8 - a4) > 0  # the n part is linear in d (an n·d² term would make it quadratic)
-
-
-def test_recomputing_activations_in_the_backward_pass_costs_at_most_a_third_more_flops_and_changes_no_gradient():
-    from torch.utils.checkpoint import checkpoint
-    block = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 16)).double()
-    x = randn(8, 16, seed=0).requires_grad_()
-
-    def train_step(use_checkpoint):
-        x.grad = None
-        with FlopCounterMode(display=False) as counter:
-            y = checkpoint(block, x, use_reentrant=False) if use_checkpoint else block(x)
-            y.square().sum().backward()
-        return counter.get_total_flops(), x.grad.clone()
-
-    (plain, g_plain), (recomputed, g_ckpt) = train_step(False), train_step(True)
-    forward = count_flops(block, x)
-    assert plain == 3 * forward  # backward costs twice the forward
-    assert plain < recomputed <= plain + forward  # at most one extra forward: +33 %
-    assert_close(g_ckpt, g_plain, rtol=0, atol=0)
-
-
-@pytest.mark.parametrize("T", [16, 64, 256])
-def test_pytorchs_flash_attention_kernel_saves_no_t_by_t_matrix_only_q_k_v_output_and_one_number_per_query(T):
-    B, H, Dk = 1, 2, 8
-    q, k, v = (randn(B, H, T, Dk, seed=i).requires_grad_() for i in range(3))
-    flash = saved_numel(F.scaled_dot_product_attention, q, k, v, backend=SDPBackend.FLASH_ATTENTION)
-    math_ = saved_numel(F.scaled_dot_product_attention, q, k, v, backend=SDPBackend.MATH)
-    assert flash == 4 * B * H * T * Dk + B * H * T  # q, k, v, output, and a log-sum-exp per query
-    assert math_ >= B * H * T * T  # the textbook kernel keeps the [T, T] weights for backward
-
-
-def positive_random_features(x, w):
-    """Performer's positive features φ(x) = exp(W x − ‖x‖²/2) / √m, W: [m, Dk] standard normal.
-    E[φ(q)·φ(k)] = exp(q·k) exactly, and every term is positive."""
-    return torch.exp(x @ w.T - (x * x).sum(-1, keepdim=True) / 2) / math.sqrt(w.size(0))
-
-
-def trig_random_features(x, w):
-    """Random Fourier features for the same kernel: exp(‖x‖²/2) [cos(W x), sin(W x)] / √m.
-    Also unbiased for exp(q·k), but its terms can be negative."""
-    z = x @ w.T
-    return torch.exp((x * x).sum(-1, keepdim=True) / 2) * torch.cat([z.cos(), z.sin()], -1) / math.sqrt(w.size(0))
-
-
-def test_positive_random_features_estimate_exp_q_dot_k_without_bias_and_never_go_negative():
-    g = torch.Generator().manual_seed(0)
-    q = torch.tensor([0.3, -0.5, 0.2, 0.1], dtype=torch.float64)
-    k = torch.tensor([-0.4, 0.6, 0.1, -0.2], dtype=torch.float64)
-    m = 200_000
-    w = torch.randn(m, 4, generator=g, dtype=torch.float64)
-    terms = positive_random_features(q, w) * positive_random_features(k, w) * m  # m i.i.d. estimates
-    exact = math.exp(q @ k)  # 0.6570
-    se = terms.std() / math.sqrt(m)
-    assert abs(terms.mean() - exact) < 5 * se  # measured: mean 0.6572, 0.33 SE from exact, SE ≈ 5e-4
-    assert (terms > 0).all()
-    # trigonometric features: the same kernel, but single-feature estimates go negative
-    trig = trig_random_features(q, w[:2000]) * trig_random_features(k, w[:2000]) * 2000
-    per_feature = trig[:2000] + trig[2000:]  # cos·cos + sin·sin for each random direction
-    assert (per_feature < 0).float().mean() > 0.1  # measured: 24 % negative (seeded, so stable)

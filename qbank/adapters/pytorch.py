@@ -44,6 +44,21 @@ ABSENT = {
     "load_balancing_loss": "PyTorch has no mixture-of-experts routing",
     "expert_capacity": "PyTorch has no mixture-of-experts routing",
     "MoELayer": "PyTorch has no mixture-of-experts layer",
+    "SwiGLU": "PyTorch has no SwiGLU module (qbank.adapters.huggingface has LLaMA's)",
+    "swiglu_hidden_width": "a convention of the LLaMA code, not of PyTorch",
+    "DecoderBlock": "PyTorch has no LLaMA-style block (qbank.adapters.huggingface has LLaMA's)",
+    "rope_frequencies": "PyTorch has no rotary embedding (qbank.adapters.huggingface has LLaMA's)",
+    "apply_rope": "PyTorch has no rotary embedding",
+    "apply_rope_interleaved": "PyTorch has no rotary embedding",
+    "interleaved_to_halves": "PyTorch has no rotary embedding",
+    "GroupedQueryAttention": "PyTorch has SDPA with enable_gqa but no GQA module",
+    "KVCache": "PyTorch has no KV cache",
+    "RollingKVCache": "PyTorch has no KV cache",
+    "sliding_window_mask": "PyTorch has no sliding-window mask helper",
+    "decode_step": "PyTorch has no KV cache",
+    "attention_block": "PyTorch's tiled (flash) kernel is internal",
+    "merge_blocks": "PyTorch's tiled (flash) kernel is internal",
+    "tiled_attention": "PyTorch's tiled (flash) kernel is internal",
 }
 
 
@@ -98,6 +113,14 @@ class CrossAttention(MultiHeadAttention):
 
 LayerNorm = nn.LayerNorm
 BatchNorm = nn.BatchNorm1d
+
+
+class RMSNorm(nn.RMSNorm):
+    """nn.RMSNorm over the last dimension. Only the default eps differs: nn.RMSNorm's is
+    None (the input dtype's machine epsilon), the contract's is LLaMA's 1e-6."""
+
+    def __init__(self, d_model: int, eps: float = 1e-6):
+        super().__init__(d_model, eps=eps)
 
 
 class FeedForward(nn.Module):
@@ -221,3 +244,29 @@ AdamW = torch.optim.AdamW
 
 def cross_entropy(logits: Tensor, target: Tensor, ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
     return F.cross_entropy(logits, target, ignore_index=ignore_index, label_smoothing=label_smoothing)
+# --- rope, gqa, kv_cache, softmax (modern-b) ------------------------------------------------
+# PyTorch has no rotary embedding, attention module with grouped K/V heads, or KV cache; it has
+# grouped-query SDPA (enable_gqa=True: query head h reads K/V head h // (H / Hkv)), a lower-right
+# aligned causal mask (torch.nn.attention.bias.causal_lower_right), softmax and logsumexp.
+
+
+def grouped_query_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Tensor:
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, enable_gqa=True)
+
+
+def causal_mask_lower_right(T: int, S: int) -> Tensor:
+    """PyTorch's CausalBias is applied inside SDPA, not handed out as a tensor: read it back
+    through SDPA with equal scores and v = the identity (weight 1/n on each visible key, 0 elsewhere)."""
+    from torch.nn.attention.bias import causal_lower_right
+
+    zeros = lambda n: torch.zeros(1, n, 1, dtype=torch.float64)  # noqa: E731
+    eye = torch.eye(S, dtype=torch.float64)[None]
+    return (F.scaled_dot_product_attention(zeros(T), zeros(S), eye, attn_mask=causal_lower_right(T, S)) > 0)[0]
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    return torch.softmax(x, dim=dim)
+
+
+def logsumexp(x: Tensor, dim: int = -1) -> Tensor:
+    return torch.logsumexp(x, dim=dim)

@@ -30,16 +30,20 @@ from __future__ import annotations
 
 from qbank.contract.model import Component, Name
 from qbank.contract.attention import COMPONENT as _attention
+from qbank.contract.softmax import COMPONENT as _softmax
 from qbank.contract.masking import COMPONENT as _masking
 from qbank.contract.multi_head import COMPONENT as _multi_head
 from qbank.contract.cross_attention import COMPONENT as _cross_attention
 from qbank.contract.normalization import COMPONENT as _normalization
+from qbank.contract.rms_norm import COMPONENT as _rms_norm
 from qbank.contract.feed_forward import COMPONENT as _feed_forward
+from qbank.contract.swiglu import COMPONENT as _swiglu
 from qbank.contract.positional import COMPONENT as _positional
+from qbank.contract.rope import COMPONENT as _rope
 from qbank.contract.encoder_layer import COMPONENT as _encoder_layer
-from qbank.contract.lr_schedule import COMPONENT as _lr_schedule
-from qbank.contract.loss_scaling import COMPONENT as _loss_scaling
-from qbank.contract.optimizers import COMPONENT as _optimizers
+from qbank.contract.gqa import COMPONENT as _gqa
+from qbank.contract.kv_cache import COMPONENT as _kv_cache
+from qbank.contract.decoder_block import COMPONENT as _decoder_block
 from qbank.contract.cross_entropy import COMPONENT as _cross_entropy
 from qbank.contract.sampling import COMPONENT as _sampling
 from qbank.contract.beam_search import COMPONENT as _beam_search
@@ -47,20 +51,27 @@ from qbank.contract.speculative import COMPONENT as _speculative
 from qbank.contract.bpe import COMPONENT as _bpe
 from qbank.contract.lora import COMPONENT as _lora
 from qbank.contract.moe import COMPONENT as _moe
+from qbank.contract.lr_schedule import COMPONENT as _lr_schedule
+from qbank.contract.loss_scaling import COMPONENT as _loss_scaling
+from qbank.contract.optimizers import COMPONENT as _optimizers
 
 # The order is the curriculum's: the practice list, the contract page and the README follow it.
 COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _attention,
+    _softmax,
     _masking,
     _multi_head,
     _cross_attention,
     _normalization,
+    _rms_norm,
     _feed_forward,
+    _swiglu,
     _positional,
+    _rope,
     _encoder_layer,
-    _lr_schedule,
-    _loss_scaling,
-    _optimizers,
+    _gqa,
+    _kv_cache,
+    _decoder_block,
     _cross_entropy,
     _sampling,
     _beam_search,
@@ -68,6 +79,9 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _bpe,
     _lora,
     _moe,
+    _lr_schedule,
+    _loss_scaling,
+    _optimizers,
 ]}
 
 NAMES: dict[str, Name] = {n.name: n for c in COMPONENTS.values() for n in c.names}

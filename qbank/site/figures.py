@@ -356,5 +356,194 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+
+# --- RoPE, grouped-query attention, KV cache, sliding window, online softmax (modern-b) -------
+
+def draw_rope():
+    """Angles per pair against position, and the RoPE score of one q, k pair over (m, n)."""
+    import torch
+
+    from solutions.rope import apply_rope, rope_frequencies
+
+    d, T = 16, 48
+    fig, axes = _new(2, 7.6, 3.4)
+    positions = torch.arange(64)
+    for i, theta in enumerate(rope_frequencies(d).tolist()):
+        axes[0].plot(positions, torch.remainder(positions * theta, 2 * math.pi), linewidth=1,
+                     color=f"C{i % 10}", label=f"pair {i}" if i in (0, 1, 7) else None)
+    axes[0].set_xlabel("position m")
+    axes[0].set_ylabel("angle m·θ_i mod 2π (rad)")
+    axes[0].set_title("Pair i turns at θ_i = 10000^(−2i/16)", fontsize=9)
+    axes[0].legend(frameon=False, fontsize=7, loc="upper right")
+    g = _generator(0)
+    q, k = torch.randn(1, d, generator=g, dtype=torch.float64), torch.randn(1, d, generator=g, dtype=torch.float64)
+    pos = torch.arange(T)
+    scores = apply_rope(q.expand(T, d), pos) @ apply_rope(k.expand(T, d), pos).T  # [m, n]
+    im = axes[1].imshow(scores.numpy(), cmap="RdBu_r", aspect="auto")
+    axes[1].set_xlabel("key position n")
+    axes[1].set_ylabel("query position m")
+    axes[1].set_title("⟨RoPE(q, m), RoPE(k, n)⟩: constant along diagonals", fontsize=9)
+    fig.colorbar(im, ax=axes[1], shrink=0.8)
+    return fig
+
+
+def draw_gqa():
+    """Which K/V head each query head reads, and the cache bytes per token of a 70B-shaped model."""
+    import torch
+
+    from solutions.gqa import GroupedQueryAttention
+    from solutions.kv_cache import KVCache, decode_step
+
+    H = 8
+    fig, axes = _new(2, 7.6, 3.0)
+    ax = axes[0]
+    for row, (Hkv, name) in enumerate(((8, "multi-head"), (2, "grouped-query"), (1, "multi-query"))):
+        y = 2 - row
+        for h in range(H):
+            kv = h // (H // Hkv)  # the grouping of solutions.gqa (repeat_interleave)
+            ax.scatter(h, y, s=90, color=f"C{kv}", marker="s")
+        ax.text(-0.6, y, f"{name}\nHkv = {Hkv}", ha="right", va="center", fontsize=8)
+    ax.set_xlim(-4.2, H - 0.4)
+    ax.set_ylim(-0.6, 2.6)
+    ax.set_xticks(range(H))
+    ax.set_yticks([])
+    ax.set_xlabel("query head h (colour: the K/V head it reads)")
+    ax.set_title("8 query heads sharing K/V heads", fontsize=9)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    kv_heads, per_token = [64, 32, 8, 1], []
+    for Hkv in kv_heads:  # one LLaMA-2-70B-shaped layer on the meta device, times its 80 layers
+        with torch.device("meta"):
+            attn = GroupedQueryAttention(8192, 64, Hkv).half()
+            x = torch.empty(1, 1, 8192, dtype=torch.float16)
+        cache = KVCache()
+        decode_step(attn, x, cache)
+        per_token.append(80 * (cache.k.numel() + cache.v.numel()) * cache.k.element_size() * 4096 / 1e9)
+    bars = axes[1].bar([str(h) for h in kv_heads], per_token, color="C0")
+    axes[1].bar_label(bars, [f"{v:.2f}" for v in per_token], fontsize=8)
+    axes[1].set_xlabel("K/V heads (of 64 query heads)")
+    axes[1].set_ylabel("GB per 4096-token sequence")
+    axes[1].set_title("KV cache, 80 layers, d_k = 128, float16", fontsize=9)
+    return fig
+
+
+def draw_kv_cache():
+    """FLOPs per generated token with and without the cache, from FlopCounterMode."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from solutions.gqa import GroupedQueryAttention
+    from solutions.kv_cache import KVCache, decode_step
+
+    D, n = 64, 48
+    attn = GroupedQueryAttention(D, 4, 4).double()
+    x = torch.randn(1, n, D, generator=_generator(1), dtype=torch.float64)
+    causal = torch.ones(n, n, dtype=torch.bool).tril()
+    cache, cached, recomputed = KVCache(), [], []
+    for t in range(1, n + 1):
+        with FlopCounterMode(display=False) as c, torch.no_grad():
+            decode_step(attn, x[:, t - 1:t], cache)
+        cached.append(c.get_total_flops())
+        with FlopCounterMode(display=False) as c, torch.no_grad():
+            attn(x[:, :t], causal[:t, :t])
+        recomputed.append(c.get_total_flops())
+    fig, (ax,) = _new(1, 5.6, 3.4)
+    steps = list(range(1, n + 1))
+    ax.plot(steps, recomputed, color="C3", label="recompute the prefix: 8td² + 4t²d")
+    ax.plot(steps, cached, color="C0", label="with the KV cache: 8d² + 4td")
+    ax.set_xlabel("step t (tokens so far)")
+    ax.set_ylabel("FLOPs of the attention sub-layer")
+    ax.set_title(f"One attention layer, d = {D}: cost of step t", fontsize=9)
+    ax.legend(frameon=False)
+    return fig
+
+
+def draw_sliding_window():
+    """The causal and sliding-window masks, and what two windowed layers can reach."""
+    import torch
+
+    from solutions.kv_cache import sliding_window_mask
+
+    T, w = 12, 4
+    causal = torch.ones(T, T, dtype=torch.bool).tril()
+    window = sliding_window_mask(T, w)
+    reach = (window.double() @ window.double()) > 0  # two layers: t reads s through some u
+    fig, axes = _new(3, 7.6, 2.8)
+    for ax, m, title in zip(axes, (causal, window, reach),
+                            ("causal", f"window w = {w}", "two windowed layers")):
+        ax.imshow(m.numpy(), cmap="Blues", vmin=0, vmax=1.3)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("key s")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0].set_ylabel("query t")
+    return fig
+
+
+def draw_online_softmax():
+    """Running state of the online softmax for one query as key blocks arrive."""
+    import torch
+
+    from solutions.softmax import attention_block, merge_blocks
+
+    g = _generator(3)
+    S, block, d = 32, 4, 8
+    q = 3 * torch.randn(1, d, generator=g, dtype=torch.float64)
+    k, v = torch.randn(S, d, generator=g, dtype=torch.float64), torch.randn(S, 1, generator=g, dtype=torch.float64)
+    exact = torch.softmax(q @ k.T / math.sqrt(d), -1) @ v
+    state, ms, outs = None, [], []
+    for start in range(0, S, block):
+        b = attention_block(q, k[start:start + block], v[start:start + block])
+        state = b if state is None else merge_blocks(state, b)
+        ms.append(state[0].item())
+        outs.append((state[2] / state[1]).item())
+    blocks = list(range(1, S // block + 1))
+    fig, axes = _new(2, 7.6, 3.0)
+    axes[0].step(blocks, ms, where="post", color="C1")
+    axes[0].set_xlabel("key blocks merged")
+    axes[0].set_ylabel("running maximum m")
+    axes[0].set_title("The maximum only grows; older sums are rescaled", fontsize=9)
+    axes[1].plot(blocks, outs, "o-", color="C0", label="acc / l so far")
+    axes[1].axhline(exact.item(), color="0.4", linestyle="--", linewidth=1, label="full softmax attention")
+    axes[1].set_xlabel("key blocks merged")
+    axes[1].set_ylabel("output (one value dimension)")
+    axes[1].set_title("After the last block: exact", fontsize=9)
+    axes[1].legend(frameon=False, fontsize=8)
+    return fig
+
+
+FIGURES += (
+    Figure("rope", "Rotary position embedding",
+           "`solutions.rope`: left, the angle of pairs 0..7 of a $d = 16$ head against position (pair 0 "
+           "turns one radian per position, the last almost not at all); right, the score of one fixed "
+           "$q$ and $k$ placed at positions $m$ and $n$, which depends only on $n - m$.",
+           "positional-encoding", _any(_uses("positional-encoding", "solutions.rope:apply_rope"),
+                                       _tagged("positional-encoding", "rope")),
+           draw_rope),
+    Figure("gqa", "Grouped-query attention",
+           "Left: which key/value head each of 8 query heads reads in `solutions.gqa` (groups of "
+           "consecutive heads). Right: the KV cache of one 4096-token sequence for a LLaMA-2-70B-shaped "
+           "model, measured on the meta device from the cache tensors: it shrinks by $H/H_{kv}$.",
+           "multi-head", _any(_ids("multi-query-and-grouped-query-attention"), _tagged("multi-head", "gqa", "mqa")),
+           draw_gqa),
+    Figure("kv-cache-flops", "What the KV cache saves",
+           "FLOPs of step $t$ of one attention sub-layer ($d = 64$), counted with `FlopCounterMode`: "
+           "re-running the layer on the whole prefix grows quadratically in $t$, a cached step "
+           "(`solutions.kv_cache.decode_step`) linearly.",
+           "efficiency", _ids("kv-cache"), draw_kv_cache),
+    Figure("sliding-window", "Sliding-window attention",
+           "`solutions.kv_cache.sliding_window_mask(12, 4)` against the causal mask: each query sees "
+           "itself and the 3 positions before it. Through two windowed layers a position depends on "
+           "inputs up to $2(w-1) = 6$ positions back.",
+           "efficiency", _any(_ids("sliding-window-attention"), _tagged("efficiency", "sliding-window")),
+           draw_sliding_window),
+    Figure("online-softmax", "The online softmax",
+           "One query against 32 keys merged in blocks of 4 with `attention_block` and `merge_blocks`: "
+           "the running maximum can only grow, earlier sums are rescaled to it, and after the last "
+           "block the output equals full softmax attention exactly.",
+           "efficiency", _any(_ids("flash-attention"), _tagged("efficiency", "online-softmax")),
+           draw_online_softmax),
+)
+
 if __name__ == "__main__":
     raise SystemExit(main())
