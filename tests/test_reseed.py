@@ -6,6 +6,7 @@ fixture of checks/conftest.py; this file also holds the two to each other.
 """
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,4 +42,5 @@ def test_every_statistical_check_passes_for_200_other_seeds(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pytest", *nodes, "-q", "-p", "no:cacheprovider",
                            "--stat-seeds", "1:201", "-x"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-4000:]
-    assert f"{200 * len(nodes)} passed" in proc.stdout, proc.stdout[-1000:]
+    passed = int(re.search(r"(\d+) passed", proc.stdout).group(1))  # parametrized checks run once per case
+    assert passed >= 200 * len(nodes), proc.stdout[-1000:]
