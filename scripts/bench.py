@@ -77,7 +77,9 @@ def cases(work: Path, component: str, question: str) -> list[tuple[str, str, flo
         from qbank.grading.grade import component_checks
 
         nodes, _ = component_checks(ROOT, [component])
-        out += [("pytest-failing", f"pytest <the same {len(nodes)} checks> --impl (same file)", None,
+        out += [("grade-failing", f"qbank grade (tests/broken_impls/{component}/{broken[0].name})", None,
+                 [*qbank, "grade", str(wrong)]),
+                ("pytest-failing", f"pytest <the same {len(nodes)} checks> --impl (same file)", None,
                  [python, "-m", "pytest", *nodes, "-q", "-p", "no:cacheprovider", "--impl", str(wrong)])]
     return out
 
