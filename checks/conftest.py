@@ -263,10 +263,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.user_properties.append(("impl", spec))
     if report.failed and call.excinfo is not None and call.when == "call":
         try:
-            report.user_properties.append(("qbank_failure", failure_details(call.excinfo.value)))
+            details = failure_details(call.excinfo.value)
+            impl_spec = spec if isinstance(spec, str) else item.config.getoption("impl")
+            if where := innermost_in(call.excinfo.value, impl_spec):
+                details["in_impl"] = where
+            report.user_properties.append(("qbank_failure", details))
         except Exception as e:  # noqa: BLE001 - the verdict stands without the details
             report.user_properties.append(("qbank_failure", {"notes": [f"(no details: {e!r})"]}))
     return report
+
+
+def innermost_in(error: BaseException, spec: str) -> str:
+    """'file:line' of the innermost frame of `error`'s traceback inside the implementation
+    under test (a file, or any file of a package folder), '' if none: where in the learner's
+    code a failure started, even when torch raised it deeper down."""
+    from qbank.grading.impl import is_path
+
+    if not is_path(spec):
+        return ""
+    target = Path(spec).resolve()
+    found, tb = "", error.__traceback__
+    while tb is not None:
+        path = Path(tb.tb_frame.f_code.co_filename)
+        if path == target or (target.is_dir() and target in path.parents):
+            found = f"{path}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
 
 
 @pytest.hookimpl(tryfirst=True)

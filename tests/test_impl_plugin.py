@@ -177,3 +177,25 @@ def test_a_missing_implementation_is_a_clear_error(tmp_path):
         load_implementation(str(tmp_path / "nowhere.py"))
     with pytest.raises(ImplementationError, match="no module named 'no_such_module'"):
         load_implementation("no_such_module")
+
+
+def test_a_failure_deep_in_torch_is_traced_back_to_the_line_of_the_learners_code(tmp_path):
+    from checks.conftest import innermost_in
+
+    mine = tmp_path / "mine.py"
+    mine.write_text("import torch\n\n\ndef attention_weights(q, k, mask=None):\n"
+                    "    return (q @ k).softmax(-1)  # forgot to transpose k\n")
+    module = load_implementation(str(mine))
+    import torch
+
+    with pytest.raises(RuntimeError) as caught:
+        module.attention_weights(torch.zeros(2, 3), torch.zeros(4, 3))
+    assert innermost_in(caught.value, str(mine)) == f"{mine.resolve()}:5"
+    assert innermost_in(caught.value, "qbank.adapters.pytorch") == ""  # a module name: no file of the learner's
+
+    from qbank.grading.grade import explain
+    from qbank.grading.verification import Verdict
+
+    said = explain(Verdict("failed", message="RuntimeError: mat1 and mat2 shapes cannot be multiplied",
+                           where="/site-packages/torch/x.py:1", in_impl=f"{mine.resolve()}:5"), mine.resolve())
+    assert said.endswith("(raised in attention_weights at mine.py:5)")

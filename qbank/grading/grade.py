@@ -418,7 +418,7 @@ def explain(verdict: Verdict, learner: Path | None = None) -> str:
     message = _without_introspection(message)
     if verdict.compare:
         message = _without_closeness_detail(message)
-    where = verdict.where
+    where = verdict.in_impl or verdict.where
     in_learner = bool(learner and where and where.rsplit(":", 1)[0] == str(learner))
     if not_implemented(verdict):
         function = enclosing_function(learner, int(where.rsplit(":", 1)[1])) if in_learner else None

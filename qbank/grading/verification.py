@@ -33,6 +33,7 @@ class Verdict:
     reproduce: str = ""  # Hypothesis's @reproduce_failure(...) decorator for this failure
     case: str = ""  # the failing case of a parametrized check ('[3-5-4-2]')
     notes: tuple[str, ...] = ()  # other notes the failure carried
+    in_impl: str = ""  # file:line of the innermost frame in the implementation under test, if any
 
     @property
     def example(self) -> str:
@@ -93,4 +94,5 @@ def _verdict(entry: dict) -> Verdict:
     compare = entry.get("compare")
     return Verdict(entry["outcome"], entry.get("duration"), entry.get("message") or "", inputs,
                    entry.get("where") or "", compare if isinstance(compare, dict) else None,
-                   entry.get("reproduce") or "", entry.get("case") or "", tuple(entry.get("notes") or ()))
+                   entry.get("reproduce") or "", entry.get("case") or "", tuple(entry.get("notes") or ()),
+                   entry.get("in_impl") or "")
