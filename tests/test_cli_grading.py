@@ -129,6 +129,22 @@ def test_the_most_direct_claim_heads_a_check_and_the_count_of_the_others_is_kept
     assert headline(node, [], {"attention_weights"}) == Cited("", "X.", "component")
 
 
+def test_failures_come_first_own_check_file_and_earliest_contract_name_first():
+    from qbank.grading.grade import _ordered
+
+    def result(node, outcome):
+        return CheckResult(node, Verdict(outcome), Cited("q", node, "component"))
+
+    results = [result("checks/test_other.py::test_o", "failed"), result("checks/test_attention.py::test_p", "passed"),
+               result("checks/test_attention.py::test_sdpa", "failed"),
+               result("checks/test_attention.py::test_weights", "failed")]
+    reads = {"checks/test_other.py::test_o": {"attention_weights"},
+             "checks/test_attention.py::test_sdpa": {"scaled_dot_product_attention"},
+             "checks/test_attention.py::test_weights": {"attention_weights"}}
+    ordered = _ordered(results, {"checks/test_attention.py"}, reads)
+    assert [r.node.split("::")[1] for r in ordered] == ["test_weights", "test_sdpa", "test_o", "test_p"]
+
+
 def test_failure_messages_are_put_in_words():
     assert "not implemented yet" in explain(Verdict("failed", message="NotImplementedError", where="x.py:3"))
     skipped = Verdict("skipped", message="mine.py does not provide 'causal_mask' (contract component 'masking')")

@@ -346,11 +346,19 @@ def humanize(node: str) -> str:
     return words[:1].upper() + words[1:] + "."
 
 
-def _ordered(results: list[CheckResult], own_files: set[str] = frozenset()) -> list[CheckResult]:
-    """Failures first: those of the component's own check file first, then in bank order;
-    then every other check in bank order."""
-    failed = [r for r in results if r.verdict.outcome == "failed"]
-    failed.sort(key=lambda r: r.node.split("::")[0] not in own_files)  # stable: bank order within
+def _ordered(results: list[CheckResult], own_files: set[str] = frozenset(),
+             reads: dict[str, set[str]] | None = None) -> list[CheckResult]:
+    """Failures first, the most direct first: those of the component's own check file, then
+    those reading the component's earliest names (the contract lists the building blocks
+    first: attention_weights before scaled_dot_product_attention), then in bank order. Then
+    every other check in bank order."""
+    order = {name: i for i, name in enumerate(NAMES)}
+
+    def directness(r: CheckResult) -> tuple:
+        names = (reads or {}).get(r.node) or set()
+        return (r.node.split("::")[0] not in own_files, min((order[n] for n in names if n in order), default=0))
+
+    failed = sorted((r for r in results if r.verdict.outcome == "failed"), key=directness)  # stable: bank order
     return failed + [r for r in results if r.verdict.outcome != "failed"]
 
 
@@ -394,7 +402,7 @@ def grade(catalog: Catalog, path: Path, components: list[str], checks: list[str]
     not_graded = sum(1 for e in catalog.entries if e.id in questions
                      for c in [*e.claims, *e.errata] if c.check and c.kind in ("fact", "library"))
     own = {f"checks/test_{c}.py" for c in components}
-    return Run(_ordered(results, own), code, output, seed, str(path), path, list(components),
+    return Run(_ordered(results, own, reads), code, output, seed, str(path), path, list(components),
                needs_more if not checks else {}, not_graded, elapsed=time.monotonic() - started)
 
 
