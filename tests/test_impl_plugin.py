@@ -125,19 +125,23 @@ def test_softmax_over_the_wrong_axis_fails_fast_with_a_readable_message(tmp_path
     assert not (tmp_path / "hypothesis" / "patches").exists()
 
 
-@pytest.mark.parametrize("name, where, error", [
-    ("syntax_error.py", "syntax_error.py:5", "SyntaxError"),
-    ("raises_on_import.py", "raises_on_import.py:3", "IndexError"),
-])
-def test_an_implementation_that_does_not_import_is_reported_as_file_and_line(tmp_path, name, where, error):
-    proc, _ = run_checks(str(UNLOADABLE / name), A + "test_output_is_a_convex_combination_of_the_value_rows",
-                         tmp_path=tmp_path)
+def test_an_implementation_that_does_not_import_stops_the_run_with_file_and_line(tmp_path):
+    proc, _ = run_checks(str(UNLOADABLE / "raises_on_import.py"),
+                         A + "test_output_is_a_convex_combination_of_the_value_rows", tmp_path=tmp_path)
     assert proc.returncode == 4
     output = proc.stdout + proc.stderr
-    assert where in output and error in output, output[-2000:]
+    assert "raises_on_import.py:3" in output and "IndexError" in output, output[-2000:]
     assert "Traceback" not in output
     report = json.loads((tmp_path / "report.json").read_text())
-    assert where in report["error"] and not report["checks"]
+    assert "raises_on_import.py:3: IndexError" in report["error"] and not report["checks"]
+
+
+def test_a_syntax_error_is_reported_as_file_and_line_without_a_traceback():
+    from qbank.grading.impl import ImplementationError
+
+    with pytest.raises(ImplementationError) as caught:
+        load_implementation(str(UNLOADABLE / "syntax_error.py"))
+    assert "syntax_error.py:5: SyntaxError" in str(caught.value) and "Traceback" not in str(caught.value)
 
 
 def test_an_implementation_that_misspells_a_contract_name_stops_the_run_naming_it(tmp_path):
