@@ -116,7 +116,8 @@ def test_component_names_take_dashes_or_underscores_and_a_misspelling_gets_a_sug
 
 def test_the_most_direct_claim_heads_a_check_and_the_count_of_the_others_is_kept():
     node = "checks/test_attention.py::test_x"
-    side = Entry("side", "scaling", "easy", (), "Q?", "S", "D", (Claim("A side remark.", check=node, kind="component"),))
+    side = Entry("side", "scaling", "easy", (), "Q?", "S", "D",
+                 (Claim("A side remark.", check=node, kind="component"),))
     own = Entry("own", "attention", "easy", (), "Q?", "S", "D",
                 (Claim("Attention equals SDPA.", check=node, kind="component"),),
                 errata=(Erratum("000-1", "wrong", "Right.", check=node, kind="component"),),
@@ -153,8 +154,9 @@ def test_failure_messages_are_put_in_words():
                               " +  where tensor(True) = <built-in method any>()")
     assert explain(noisy) == "AssertionError: a fully masked row produced NaN"
     close = Verdict("failed", message="AssertionError: Tensor-likes are not close!\n\nMismatched elements: 2 / 2 "
-                                      "(100.0%)\nGreatest absolute difference: 1.0 at index (1, 0) (up to 1e-07 allowed)"
-                                      "\nGreatest relative difference: 1.0 at index (0, 0) (up to 1e-07 allowed)",
+                                      "(100.0%)\nGreatest absolute difference: 1.0 at index (1, 0) "
+                                      "(up to 1e-07 allowed)\nGreatest relative difference: 1.0 at index (0, 0) "
+                                      "(up to 1e-07 allowed)",
                     compare={"summary": "largest difference at index (1, 0): got 0, expected 1"})
     assert explain(close) == ("AssertionError: Tensor-likes are not close!\nMismatched elements: 2 / 2 (100.0%) "
                               "(absolute tolerance 1e-07, relative 1e-07)")
@@ -175,8 +177,10 @@ def test_every_input_of_a_failing_example_is_named_including_labelled_draws():
     error.add_note("You can reproduce this test case by temporarily adding @reproduce_failure('6.1', b'AXic') as "
                    "a decorator on your test function")
     details = failure_details(error)
-    assert details["inputs"] == [["q", "[[1, 0]]  (float64, shape [1, 2])"], ["k", "[[0, 1]]  (float64, shape [1, 2])"],
-                                 ["v", "[[0.5]]  (float64, shape [1, 1])"], ["mask", "[[True, False]]  (bool, shape [1, 2])"],
+    assert details["inputs"] == [["q", "[[1, 0]]  (float64, shape [1, 2])"],
+                                 ["k", "[[0, 1]]  (float64, shape [1, 2])"],
+                                 ["v", "[[0.5]]  (float64, shape [1, 1])"],
+                                 ["mask", "[[True, False]]  (bool, shape [1, 2])"],
                                  ["draw 2", "3"]]
     assert details["reproduce"] == "@reproduce_failure('6.1', b'AXic')"
     group = ExceptionGroup("two failures", [error, ValueError("other")])
@@ -226,7 +230,8 @@ def _made_up_run(learner: Path) -> Run:
 
     unimplemented = Verdict("failed", message="NotImplementedError", where=f"{learner}:3")
     wrong = Verdict("failed", message="AssertionError: Tensor-likes are not close!",
-                    inputs=(("q", "[[1, 0]]  (float64, shape [1, 2])"), ("mask", "[[True, False]]  (bool, shape [1, 2])")),
+                    inputs=(("q", "[[1, 0]]  (float64, shape [1, 2])"),
+                            ("mask", "[[True, False]]  (bool, shape [1, 2])")),
                     compare={"summary": "largest difference at index (0, 0): got 1, expected 0.5 (difference 0.5)",
                              "got": "[[1]]", "expected": "[[0.5]]"},
                     reproduce="@reproduce_failure('6.1', b'AX')", where="/bank/checks/test_attention.py:9")
@@ -280,7 +285,8 @@ def test_failed_only_and_quiet_leave_out_what_holds_or_everything_but_the_closin
     learner = tmp_path / "attention.py"
     learner.write_text("x = 1\n")
     for options, present, absent in [({"failed_only": True}, ["✗ fails", "- skipped"], ["✓ holds"]),
-                                     ({"quiet": True}, ["5 checks grade", "  ✗ "], ["✓ holds", "✗ fails", "input"])]:
+                                     ({"quiet": True}, ["5 checks grade", "  ✗ "],
+                                      ["✓ holds", "✗ fails", "input"])]:
         console = Console(file=(out := __import__("io").StringIO()), width=100)
         claim_report(console, _made_up_run(learner), learner=learner, **options)
         assert all(p in out.getvalue() for p in present) and not any(a in out.getvalue() for a in absent), options
@@ -366,8 +372,9 @@ def flipped_mask(tmp_path_factory):
     source = (ROOT / "solutions" / "attention.py").read_text()
     assert "masked_fill(~mask" in source
     (folder / "my_constants.py").write_text("NEG_INF = float('-inf')\n")
-    (folder / "attention.py").write_text("from my_constants import NEG_INF\n"
-                                         + source.replace("masked_fill(~mask, float(\"-inf\"))", "masked_fill(mask, NEG_INF)"))
+    flipped = source.replace('masked_fill(~mask, float("-inf"))', "masked_fill(mask, NEG_INF)")
+    assert flipped != source
+    (folder / "attention.py").write_text("from my_constants import NEG_INF\n" + flipped)
     cache = tmp_path_factory.mktemp("cache")
     bank_hypothesis = sorted(p.relative_to(ROOT) for p in (ROOT / ".hypothesis").rglob("*")) \
         if (ROOT / ".hypothesis").is_dir() else []
@@ -420,7 +427,8 @@ def test_a_learner_file_that_fails_on_import_is_reported_as_file_and_line(in_roo
 def test_practice_then_grade_the_untouched_starter_fails_with_readable_messages(in_root, tmp_path):
     starter = tmp_path / "attention.py"
     assert run("practice", "attention", "-o", str(starter)).exit_code == 0
-    result = run("grade", str(starter), "--check", "test_each_row_of_weights_is_a_probability_distribution_over_the_keys",
+    result = run("grade", str(starter),
+                 "--check", "test_each_row_of_weights_is_a_probability_distribution_over_the_keys",
                  "--check", "test_attention_matches_torch_scaled_dot_product_attention")
     assert result.exit_code == 1, result.output
     out = flat(result.stdout)
@@ -451,7 +459,8 @@ def test_verify_says_which_claims_hold_one_line_per_check_failures_first(in_root
     lines = out.splitlines()
     first_hold = next(i for i, line in enumerate(lines) if line.startswith("✓ holds"))
     assert not any(line.startswith("✗ fails") for line in lines[first_hold:])  # failures come first
-    assert "✓ holds   Reordering the keys together with their values leaves the output unchanged.  [grades code]" in out
+    reordering = "Reordering the keys together with their values leaves the output unchanged."
+    assert f"✓ holds   {reordering}  [grades code]" in out
     assert "✗ fails   Each row of the weights is a probability distribution over the keys.  [grades code]" in out
     assert re.search(r"^input     q = \[", out, re.M) and re.search(r"^expected  \[", out, re.M)
     assert "Failing test case" not in out and "impl=<implementation" not in out

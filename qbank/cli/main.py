@@ -281,8 +281,10 @@ def show(
 FailedOnlyOpt = typer.Option(False, "--failed-only", "-f", help="Leave out the checks that hold.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="Only the count and the failing claims, one line each.")
 CheckOpt = typer.Option(None, "--check", "-k", metavar="NAME",
-                        help="Only the checks whose name is or contains NAME (repeatable).")
-SeedOpt = typer.Option(None, "--seed", metavar="N", help="Hypothesis's seed: the same examples as the run that printed it.")
+                        help="Only the checks named NAME, or whose name contains it, or those of a check file "
+                             "(checks/test_x.py); repeatable.")
+SeedOpt = typer.Option(None, "--seed", metavar="N",
+                       help="Hypothesis's seed: the same examples as the run that printed it.")
 
 
 @app.command()
@@ -373,7 +375,8 @@ def practice(
 def grade(
     file: Path = typer.Argument(..., dir_okay=False, metavar="FILE", help="Your implementation (a .py file)."),
     component: Optional[list[str]] = typer.Option(None, "--component", "-c", metavar="NAME",
-                                                  help="Component(s) to grade [default: those the file defines]."),
+                                                  help="Component(s) to grade, e.g. multi-head or multi_head "
+                                                       "[default: those the file defines]."),
     check: Optional[list[str]] = CheckOpt,
     seed: Optional[int] = SeedOpt,
     failed_only: bool = FailedOnlyOpt,
@@ -414,7 +417,8 @@ def grade(
         console.print(f"[dim]{escape(what)} (a pytest subprocess; torch loads first)…[/]", soft_wrap=True)
     with _errors(), _progress(console, what) as progress:
         run = run_grade(catalog, path, components, list(check or ()), seed, progress)
-    rerun = ["qbank", "grade", str(file)] + [x for c in component or () for x in ("--component", c)] + ["--seed", str(run.seed)]
+    rerun = ["qbank", "grade", str(file), *(x for c in component or () for x in ("--component", c)),
+             "--seed", str(run.seed)]
     claim_report(console, run, learner=path, failed_only=failed_only, quiet=quiet, rerun=rerun)
     if run.count("passed") < len(run.results):  # a failure, or a name of the component still missing
         raise typer.Exit(EXIT_FAILED)

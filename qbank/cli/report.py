@@ -163,7 +163,8 @@ def _closing(console, say: _Sayer, run: Run, learner: Path | None, yours: str | 
     if learner:
         console.print("[dim]Each proves a claim of kind component: a claim about your code.[/]", soft_wrap=True)
     if run.failures:
-        console.print(f"\n[bold red]Failing ({failed}){', the most direct first' if learner and failed > 1 else ''}:[/]")
+        first = ", the most direct first" if learner and failed > 1 else ""
+        console.print(f"\n[bold red]Failing ({failed}){first}:[/]")
         for r in run.failures:
             say.line("  ✗", f"{_sentence(r, yours)}  ({r.name})", mark_style="red", indent=4)
     if run.left_out:
@@ -175,7 +176,8 @@ def _closing(console, say: _Sayer, run: Run, learner: Path | None, yours: str | 
         many = run.not_graded != 1
         console.print(f"[dim]{run.not_graded} other claim{'s' if many else ''} of these questions "
                       f"{'are facts' if many else 'is a fact'} of mathematics or of PyTorch (kind fact or library): "
-                      f"{'they do' if many else 'it does'} not depend on your code, so {'they are' if many else 'it is'} "
+                      f"{'they do' if many else 'it does'} not depend on your code, "
+                      f"so {'they are' if many else 'it is'} "
                       f"not graded (qbank verify proves {'them' if many else 'it'}).[/]", soft_wrap=True)
     if not learner and run.unprovable:
         console.print(f"[dim]{run.unprovable} claim{'s are' if run.unprovable != 1 else ' is'} argued rather than "
