@@ -264,6 +264,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.failed and call.excinfo is not None and call.when == "call":
         try:
             details = failure_details(call.excinfo.value)
+            details["where"] = _raised_at(call.excinfo)
             impl_spec = spec if isinstance(spec, str) else item.config.getoption("impl")
             if where := innermost_in(call.excinfo.value, impl_spec):
                 details["in_impl"] = where
@@ -271,6 +272,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         except Exception as e:  # noqa: BLE001 - the verdict stands without the details
             report.user_properties.append(("qbank_failure", {"notes": [f"(no details: {e!r})"]}))
     return report
+
+
+def _raised_at(excinfo: pytest.ExceptionInfo) -> str:
+    """'file:line' where the failure was raised, as pytest reports it: frames that hide
+    themselves (`__tracebackhide__`, like torch's assert_close) left out."""
+    entries = excinfo.traceback.filter(excinfo)
+    return f"{entries[-1].path}:{entries[-1].lineno + 1}" if len(entries) else ""
 
 
 def innermost_in(error: BaseException, spec: str) -> str:
@@ -360,10 +368,11 @@ class _Report:
         outcome = report.outcome
         if self.RANK[outcome] > self.RANK[entry["outcome"]]:
             entry["outcome"] = outcome
-            entry["message"] = _short_message(report)
+            details = properties.get("qbank_failure") or {}
+            entry["message"] = details.get("message") or _short_message(report)
             if report.failed:
                 entry["where"] = _crash_location(report)
-                details = properties.get("qbank_failure") or {}
+
                 if "[" in report.nodeid:
                     entry["case"] = report.nodeid[report.nodeid.index("["):]
                 entry.update({k: v for k, v in details.items() if v})

@@ -31,13 +31,18 @@ _BLOB = re.compile(r"(@reproduce_failure\(.*?\))")
 
 
 def failure_details(exc: BaseException) -> dict:
-    """{'inputs': [[label, text], ...], 'compare': {...} | None, 'reproduce': blob, 'notes': [...],
-    'others': n} for the exception a failing check raised (the first, when Hypothesis found
-    several distinct failures)."""
+    """{'message': 'Type: text', 'inputs': [[label, text], ...], 'compare': {...} | None,
+    'reproduce': blob, 'notes': [...], 'others': n} for the exception a failing check raised
+    (the first, when Hypothesis found several distinct failures). The message is read from the
+    exception itself, so it does not depend on pytest's --tb style."""
     others = 0
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         others += len(exc.exceptions) - 1
         exc = exc.exceptions[0]
+    text = str(exc).strip()
+    message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if others:
+        message += f"\n(and {others} other distinct failure{'s' if others > 1 else ''})"
     inputs: list[list[str]] = []
     reproduce, notes = "", []
     for note in getattr(exc, "__notes__", None) or []:
@@ -49,7 +54,8 @@ def failure_details(exc: BaseException) -> dict:
             reproduce = blob.group(1)
         elif not note.startswith("qbank: "):  # our own note repeats `compare`
             notes.append(note.strip())
-    return {"inputs": inputs, "compare": getattr(exc, "_qbank_comparison", None), "reproduce": reproduce,
+    return {"message": "\n".join(message.splitlines()[:12]), "inputs": inputs,
+            "compare": getattr(exc, "_qbank_comparison", None), "reproduce": reproduce,
             "notes": [n for n in notes if n][:5], "others": others}
 
 

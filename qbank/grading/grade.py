@@ -260,6 +260,7 @@ def run_checks(root: Path, nodes: list[str], impl: str | None = None, seed: int 
         report, ticks, log = Path(tmp) / "report.json", Path(tmp) / "progress.txt", Path(tmp) / "output.txt"
         command = [sys.executable, "-m", "pytest", *pytest_command(nodes, impl, seed),
                    "-p", "no:unraisableexception", "-p", "_hypothesis_pytestplugin", "-q", "--no-header",
+                   "--tb=line",  # the report reads the exception itself; pytest need not format tracebacks
                    "--qbank-report", str(report), "--qbank-progress", str(ticks), "--qbank-exit"]
         env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
         env.update(PYTHONDONTWRITEBYTECODE="1",  # no __pycache__ in the bank or beside the learner's file
@@ -447,7 +448,8 @@ def _without_introspection(message: str) -> str:
     """Drop pytest's assertion introspection ("assert ...", "+ where ...") when the check
     gave its own message: the message says it in words, the introspection in reprs."""
     lines = message.splitlines()
-    if len(lines) > 1 and lines[0].startswith("AssertionError: ") and lines[0] != "AssertionError: assert":
+    own_words = lines and lines[0].startswith("AssertionError: ") and not lines[0].startswith("AssertionError: assert ")
+    if len(lines) > 1 and own_words:
         kept = [line for line in lines if not line.lstrip().startswith(("+", "assert "))]
         return "\n".join(kept).strip()
     return message
