@@ -9,7 +9,7 @@ and the verification report.
   (`MultiheadAttention`), stops the run at once with exit code 4 and a message naming the
   near-miss, instead of skipping every check and passing.
 - Hypothesis profiles: `fast` (default, 40 examples), `thorough` (1000, with Hypothesis's
-  explain phase) and `grade` (the same as `fast`; `qbank grade` names it), picked with
+  explain phase) and `grade` (`fast` with 20 examples, for `qbank grade`), picked with
   `--hypothesis-profile` or `$HYPOTHESIS_PROFILE`; with `$CI` set they are derandomized and
   keep no example database, so CI never flakes. No deadline: torch's first call on a new
   shape can take longer than any sensible deadline. `fast` skips the explain phase, which
@@ -50,7 +50,7 @@ import torch.testing
 from hypothesis import HealthCheck, Phase, settings
 
 from qbank.contract import NAMES
-from qbank.grading.failure import comparison, failure_details
+from qbank.grading.failure import BANK_EXAMPLES, GRADE_EXAMPLES, comparison, failure_details
 from qbank.grading.impl import ImplementationError, contract_problem, load_implementation
 
 DEFAULT_IMPL = "solutions"
@@ -58,9 +58,13 @@ STAT_SEED = 0  # the one seed every statistical check uses in a normal run
 
 _common = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 _no_explain = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
-settings.register_profile("fast", max_examples=40, phases=_no_explain, **_common)
+settings.register_profile("fast", max_examples=BANK_EXAMPLES, phases=_no_explain, **_common)
 settings.register_profile("thorough", max_examples=1000, **_common)
-settings.register_profile("grade", settings.get_profile("fast"))  # what `qbank grade` and `verify` run
+# `qbank grade`: a learner's edit-grade loop. Half the examples halves the cost of the checks that
+# hold (~3 s of ~10 for attention's 36 checks); the classic bugs fail within a few examples (every
+# MUST_FAIL of tests/broken_impls still fails at 10). `qbank grade --thorough`, `qbank verify` and
+# `pytest checks` run the bank's 40.
+settings.register_profile("grade", settings.get_profile("fast"), max_examples=GRADE_EXAMPLES)
 # The kill matrix (`--impl-each`) only asks whether a broken implementation fails: no shrinking,
 # no database, the same examples every run.
 settings.register_profile("kill", settings.get_profile("fast"), phases=[Phase.explicit, Phase.generate],

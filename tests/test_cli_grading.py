@@ -219,6 +219,7 @@ def test_the_checks_assert_close_carries_the_comparison_and_the_default_profile_
     assert Phase.explain not in settings.get_profile("fast").phases
     assert Phase.explain not in settings.get_profile("grade").phases
     assert Phase.explain in settings.get_profile("thorough").phases
+    assert settings.get_profile("grade").max_examples == 20 < settings.get_profile("fast").max_examples == 40
 
 
 # -- the report (a made-up run; no subprocess) -------------------------------------------------
@@ -271,7 +272,7 @@ def test_the_grade_report_puts_failures_first_one_line_per_check_and_lists_them_
         < text.index("- skipped Causal rows.")
     assert "needs causal_mask (component masking), which your attention.py does not define" in text
     closing = text[text.index("5 checks grade your attention.py: 1 hold, 3 fail, 1 skipped."):]
-    assert "(seed 42" in closing and "kind component" in closing
+    assert "(40 Hypothesis examples a check, seed 42," in closing and "kind component" in closing
     assert [line.split("(")[-1] for line in closing.splitlines() if line.startswith("  ✗")] == \
         ["test_masked)", "test_a)", "test_b)"]
     assert "3 other claims of these questions are facts" in closing
@@ -403,7 +404,7 @@ def test_a_failure_names_every_input_including_the_drawn_mask_and_shows_expected
     assert f"re-run    qbank grade attention.py --seed 7 --check {MASKED}" in failure
     assert "@reproduce_failure(" in failure and "Traceback" not in proc.stdout + proc.stderr
     assert "✓ holds   The output is a weighted average of the value rows." in out
-    closing = out[out.index("2 checks grade your attention.py: 1 hold, 1 fail."):]
+    closing = out[out.index("2 checks grade your attention.py: 1 hold, 1 fail. (20 Hypothesis examples a check"):]
     assert f"({MASKED})" in closing
 
 

@@ -381,6 +381,8 @@ def grade(
     seed: Optional[int] = SeedOpt,
     failed_only: bool = FailedOnlyOpt,
     quiet: bool = QuietOpt,
+    thorough: bool = typer.Option(False, "--thorough",
+                                  help="40 Hypothesis examples a check, as when the bank is proven, instead of 20."),
 ) -> None:
     """Grade your implementation with the bank's own checks: one line per check, failures
     first, each with its inputs, what was expected and what your code gave, and the command
@@ -416,9 +418,9 @@ def grade(
     if not quiet:
         console.print(f"[dim]{escape(what)} (a pytest subprocess; torch loads first)…[/]", soft_wrap=True)
     with _errors(), _progress(console, what) as progress:
-        run = run_grade(catalog, path, components, list(check or ()), seed, progress)
+        run = run_grade(catalog, path, components, list(check or ()), seed, progress, thorough)
     rerun = ["qbank", "grade", str(file), *(x for c in component or () for x in ("--component", c)),
-             "--seed", str(run.seed)]
+             *(["--thorough"] if thorough else []), "--seed", str(run.seed)]
     claim_report(console, run, learner=path, failed_only=failed_only, quiet=quiet, rerun=rerun)
     if run.count("passed") < len(run.results):  # a failure, or a name of the component still missing
         raise typer.Exit(EXIT_FAILED)

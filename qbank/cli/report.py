@@ -158,7 +158,7 @@ def _closing(console, say: _Sayer, run: Run, learner: Path | None, yours: str | 
     what = f"{checks} grade {yours}" if learner else f"{checks} prove these claims"
     colour = "red" if failed else "green" if held == total else "yellow"
     parts = [f"{held} hold"] + ([f"{failed} fail"] if failed else []) + ([f"{skipped} skipped"] if skipped else [])
-    timing = f"seed {run.seed}, {run.elapsed:.1f} s" if run.seed is not None else f"{run.elapsed:.1f} s"
+    timing = f"{run.examples} Hypothesis examples a check, seed {run.seed}, {run.elapsed:.1f} s"
     console.print(f"[bold {colour}]{escape(what)}: {', '.join(parts)}.[/] [dim]({timing})[/]", soft_wrap=True)
     if learner:
         console.print("[dim]Each proves a claim of kind component: a claim about your code.[/]", soft_wrap=True)

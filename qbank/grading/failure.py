@@ -24,6 +24,8 @@ import re
 from typing import Any
 
 MAX_SHOWN = 48  # elements of a tensor shown in full; larger ones by shape and a few values
+BANK_EXAMPLES = 40  # Hypothesis examples per check when the bank is proven (profile `fast`)
+GRADE_EXAMPLES = 20  # ... when `qbank grade` grades a learner's file (profile `grade`)
 
 _CALL = re.compile(r"(?:Failing|Falsifying)(?: explicit)? (?:test case|example): (.*)", re.S)
 _DRAW = re.compile(r"Draw (\d+)(?: \((.*?)\))?: (.*)", re.S)

@@ -3,7 +3,7 @@
 The checks run in a pytest SUBPROCESS from the bank's root:
 
     python -m pytest <node ids> -p no:cacheprovider -q --impl SPEC --qbank-report TMP.json
-        --qbank-progress TMP.txt --qbank-exit --hypothesis-profile grade --hypothesis-seed N
+        --qbank-progress TMP.txt --qbank-exit --hypothesis-profile fast|grade --hypothesis-seed N
 
 so the CLI itself never imports torch, and a learner's file that crashes the interpreter
 cannot take the CLI down with it. Only the check files holding the selected checks are
@@ -46,6 +46,7 @@ from qbank.bank.catalog import Catalog, Entry
 from qbank.bank.checks import check_functions
 from qbank.contract import COMPONENTS, NAMES
 from qbank.errors import QbankError
+from qbank.grading.failure import BANK_EXAMPLES, GRADE_EXAMPLES
 from qbank.grading.impl import near_misses
 from qbank.grading.verification import Verdict, load_verification
 
@@ -100,6 +101,7 @@ class Run:
     not_graded: int = 0  # grade: fact and library claims of the same questions
     unprovable: int = 0  # verify: claims argued, not checked
     elapsed: float = 0.0
+    examples: int = BANK_EXAMPLES  # Hypothesis examples per check
 
     def count(self, outcome: str) -> int:
         return sum(1 for r in self.results if r.verdict.outcome == outcome)
@@ -239,26 +241,27 @@ def hypothesis_folder() -> Path:
     return Path(os.environ.get("QBANK_CACHE") or user_cache_dir("qbank")) / "hypothesis"
 
 
-def pytest_command(nodes: list[str], impl: str | None, seed: int | None) -> list[str]:
+def pytest_command(nodes: list[str], impl: str | None, seed: int | None, profile: str = "fast") -> list[str]:
     """The pytest command line of a run (without the report options): shown to reproduce one."""
     command = [*nodes, "-p", "no:cacheprovider"]
     if impl:
         command += ["--impl", impl]
-    command += ["--hypothesis-profile", "grade"]
+    command += ["--hypothesis-profile", profile]
     if seed is not None:
         command += ["--hypothesis-seed", str(seed)]
     return command
 
 
 def run_checks(root: Path, nodes: list[str], impl: str | None = None, seed: int | None = None,
-               progress: Progress | None = None) -> tuple[dict[str, Verdict], int, str]:
+               progress: Progress | None = None, profile: str = "fast") -> tuple[dict[str, Verdict], int, str]:
     """Run the checks `nodes` in a pytest subprocess: one Verdict per node, pytest's exit code
-    and its output. `progress(done, total, failed)` is called as checks finish."""
+    and its output. `progress(done, total, failed)` is called as checks finish; `profile` is a
+    Hypothesis profile of checks/conftest.py (`fast`: the bank's 40 examples; `grade`: 20)."""
     if not nodes:
         return {}, 0, ""
     with tempfile.TemporaryDirectory(prefix="qbank-") as tmp:
         report, ticks, log = Path(tmp) / "report.json", Path(tmp) / "progress.txt", Path(tmp) / "output.txt"
-        command = [sys.executable, "-m", "pytest", *pytest_command(nodes, impl, seed),
+        command = [sys.executable, "-m", "pytest", *pytest_command(nodes, impl, seed, profile),
                    "-p", "no:unraisableexception", "-p", "_hypothesis_pytestplugin", "-q", "--no-header",
                    "--tb=line",  # the report reads the exception itself; pytest need not format tracebacks
                    "--qbank-report", str(report), "--qbank-progress", str(ticks), "--qbank-exit"]
@@ -386,8 +389,9 @@ def verify(catalog: Catalog, entries: list[Entry], impl: str | None = None, chec
 
 
 def grade(catalog: Catalog, path: Path, components: list[str], checks: list[str] = (),
-          seed: int | None = None, progress: Progress | None = None) -> Run:
-    """Run the checks of `components` against the learner's file at `path`."""
+          seed: int | None = None, progress: Progress | None = None, thorough: bool = False) -> Run:
+    """Run the checks of `components` against the learner's file at `path`, with 20 Hypothesis
+    examples a check (the bank's 40 when `thorough`)."""
     reads = check_functions(catalog.root)
     nodes, needs_more = component_checks(catalog.root, components, reads)
     if not nodes:
@@ -395,7 +399,8 @@ def grade(catalog: Catalog, path: Path, components: list[str], checks: list[str]
     nodes = select(nodes, list(checks))
     seed = _seed(seed)
     started = time.monotonic()
-    verdicts, code, output = run_checks(catalog.root, nodes, str(path), seed, progress)
+    verdicts, code, output = run_checks(catalog.root, nodes, str(path), seed, progress,
+                                        "fast" if thorough else "grade")
     citations = _citations(catalog.entries)
     results = [CheckResult(n, verdicts[n], headline(n, citations.get(n, []), reads[n]), len(citations.get(n, [])))
                for n in nodes]
@@ -404,7 +409,8 @@ def grade(catalog: Catalog, path: Path, components: list[str], checks: list[str]
                      for c in [*e.claims, *e.errata] if c.check and c.kind in ("fact", "library"))
     own = {f"checks/test_{c}.py" for c in components}
     return Run(_ordered(results, own, reads), code, output, seed, str(path), path, list(components),
-               needs_more if not checks else {}, not_graded, elapsed=time.monotonic() - started)
+               needs_more if not checks else {}, not_graded, elapsed=time.monotonic() - started,
+               examples=BANK_EXAMPLES if thorough else GRADE_EXAMPLES)
 
 
 def _seed(seed: int | None) -> int:
