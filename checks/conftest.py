@@ -4,15 +4,32 @@ and the verification report.
 - `impl`: the implementation under test. `pytest checks` grades `solutions/`;
   `pytest checks --impl FILE_OR_MODULE` grades any other (a learner's file or package,
   `qbank.adapters.pytorch`, ...). `impl.NAME` returns the contract name NAME, and skips the
-  check, naming NAME, when the implementation does not provide it.
-- Hypothesis profiles: `fast` (default), `thorough` and `grade` (`fast` without the
-  explain phase, for `qbank grade` and `qbank verify --impl`), picked with
-  `--hypothesis-profile` or `$HYPOTHESIS_PROFILE`; with `$CI` set they are derandomized
-  and keep no example database, so CI never flakes. No deadline: torch's first call on a
-  new shape can take longer than any sensible deadline.
+  check, naming NAME, when the implementation does not provide it. An implementation given
+  with --impl that defines no contract name at all, or one that misspells a name
+  (`MultiheadAttention`), stops the run at once with exit code 4 and a message naming the
+  near-miss, instead of skipping every check and passing.
+- Hypothesis profiles: `fast` (default, 40 examples), `thorough` (1000, with Hypothesis's
+  explain phase) and `grade` (`fast` with 20 examples, for `qbank grade`), picked with
+  `--hypothesis-profile` or `$HYPOTHESIS_PROFILE`; with `$CI` set they are derandomized and
+  keep no example database, so CI never flakes. No deadline: torch's first call on a new
+  shape can take longer than any sensible deadline. `fast` skips the explain phase, which
+  can spend half a minute on a check that fails every example (a learner's starter) and
+  adds only a hint about which lines ran.
+- A failed `torch.testing.assert_close(actual, expected)` says where the two differ most and
+  their values there ("largest difference 1 at index (1, 0, 0): got 0, expected 1"), and
+  both in full when they are small: conftest wraps the function before the check files import
+  it, so the checks read as plain torch. `actual` is what was computed, `expected` the
+  oracle, as torch documents.
 - `--qbank-report PATH`: write a JSON verdict per check (outcome, duration, torch
-  version; for a failure the message, Hypothesis's falsifying example and where the
-  exception was raised) for the site and the CLI.
+  version; for a failure the message, every input by name including the values drawn with
+  `data.draw(..., label=...)`, the comparison above, the `@reproduce_failure` blob and where
+  the exception was raised) for the site and the CLI. `--qbank-progress PATH` appends a line
+  per finished check while the run goes on; `--qbank-exit` ends the process as soon as the
+  report is written (the CLI's subprocess: the interpreter's teardown with torch loaded
+  costs about a second).
+
+Nothing here writes beside the checks: Hypothesis's patch files (`git apply` hints, which
+also cost ~2 s of libcst import on every failing run) are not produced.
 """
 
 from __future__ import annotations
@@ -21,7 +38,7 @@ import ast
 import json
 import os
 import platform
-import textwrap
+import sys
 import time
 from functools import cache
 from pathlib import Path
@@ -29,29 +46,57 @@ from types import ModuleType
 
 import pytest
 import torch
+import torch.testing
 from hypothesis import HealthCheck, Phase, settings
 
-from qbank.bank.checks import check_functions
 from qbank.contract import NAMES
-from qbank.grading.impl import ImplementationError, load_implementation
+from qbank.grading.failure import BANK_EXAMPLES, GRADE_EXAMPLES, comparison, failure_details
+from qbank.grading.impl import ImplementationError, contract_problem, load_implementation
 
 DEFAULT_IMPL = "solutions"
 STAT_SEED = 0  # the one seed every statistical check uses in a normal run
 
 _common = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("fast", max_examples=40, **_common)
+_no_explain = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+settings.register_profile("fast", max_examples=BANK_EXAMPLES, phases=_no_explain, **_common)
 settings.register_profile("thorough", max_examples=1000, **_common)
-# `qbank grade` (and `qbank verify --impl`) run code that may fail every example (a starter
-# raises NotImplementedError): skip Hypothesis's explain phase there, which can spend half a
-# minute per failing check and adds nothing the CLI shows.
-settings.register_profile("grade", settings.get_profile("fast"),
-                          phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
+# `qbank grade`: a learner's edit-grade loop. Half the examples halves the cost of the checks that
+# hold (~3 s of ~10 for attention's 36 checks); the classic bugs fail within a few examples (every
+# MUST_FAIL of tests/broken_impls still fails at 10). `qbank grade --thorough`, `qbank verify` and
+# `pytest checks` run the bank's 40.
+settings.register_profile("grade", settings.get_profile("fast"), max_examples=GRADE_EXAMPLES)
 # The kill matrix (`--impl-each`) only asks whether a broken implementation fails: no shrinking,
 # no database, the same examples every run.
 settings.register_profile("kill", settings.get_profile("fast"), phases=[Phase.explicit, Phase.generate],
                           derandomize=True, database=None)
 for _name in ("fast", "thorough", "grade"):
     settings.register_profile(f"{_name}-ci", settings.get_profile(_name), derandomize=True, database=None)
+
+
+# -- assert_close says what it got and what it expected ------------------------------------
+
+_torch_assert_close = torch.testing.assert_close
+
+
+def assert_close(actual, expected, *args, **kwargs):
+    """torch.testing.assert_close, whose failure also carries where `actual` and `expected`
+    differ most and their values there (see qbank.grading.failure.comparison)."""
+    __tracebackhide__ = True
+    try:
+        _torch_assert_close(actual, expected, *args, **kwargs)
+    except AssertionError as e:
+        found = comparison(actual, expected)
+        if found:
+            e._qbank_comparison = found
+            lines = [found["summary"]] if found.get("summary") else []
+            if "got" in found:
+                lines += [f"got      {found['got']}", f"expected {found['expected']}"]
+            e.add_note("qbank: " + "\n       ".join(lines))
+        raise
+
+
+assert_close.__wrapped__ = _torch_assert_close
+torch.testing.assert_close = assert_close  # before any check file does `from torch.testing import assert_close`
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,6 +106,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"(default: {DEFAULT_IMPL})")
     group.addoption("--qbank-report", default=None, metavar="PATH",
                     help="write each check's verdict to PATH as JSON")
+    group.addoption("--qbank-progress", default=None, metavar="PATH",
+                    help="append a line to PATH for each check as it finishes (the CLI's progress count)")
+    group.addoption("--qbank-exit", action="store_true",
+                    help="end the process as soon as the run is reported, skipping the interpreter's teardown")
     group.addoption("--impl-each", default=None, metavar="DIR",
                     help="run each check against every implementation file under DIR that itself "
                          "defines a contract name the check reads (tests/broken_impls: the kill matrix); "
@@ -74,12 +123,21 @@ def pytest_configure(config: pytest.Config) -> None:
     # The checks' tensors are small, so one intra-op thread costs little; with two, when the other
     # core is busy, torch's thread pool waits for it (nn.BatchNorm1d: ~65 ms a call, not 50 µs).
     torch.set_num_threads(1)
+    # assert_close imports torch.distributed.tensor on its first call to look for DTensors
+    # (~1 s); no check compares DTensors.
+    import torch.testing._comparison as comparing
+
+    if hasattr(comparing, "_HAS_DTENSOR"):
+        comparing._HAS_DTENSOR = False
     profile = config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE", "fast")
     if os.environ.get("CI") and not profile.endswith("-ci") and f"{profile}-ci" in settings._profiles:
         profile = f"{profile}-ci"
     settings.load_profile(profile)
+    config._qbank_error = None
     if config.getoption("qbank_report"):
         config.pluginmanager.register(_Report(config), "qbank-report")
+    if config.getoption("qbank_progress"):
+        config.pluginmanager.register(_Progress(config.getoption("qbank_progress")), "qbank-progress")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -107,6 +165,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Load the implementation under test before any check runs: one that does not import, or
+    that was given with --impl and defines no contract name (or misspells one), ends the run
+    here with exit code 4 and one line saying why."""
+    config = session.config
+    if config.getoption("impl_each") or not any("impl" in getattr(i, "fixturenames", ()) for i in session.items):
+        return
+    spec = config.getoption("impl")
+    try:
+        module = load_implementation(spec)
+    except ImplementationError as e:
+        _stop(config, f"cannot load the implementation under test: {e}")
+    if spec != DEFAULT_IMPL and (problem := contract_problem(module, spec)):
+        _stop(config, problem)
+    config._qbank_impl = Implementation(module, spec)
+
+
+def _stop(config: pytest.Config, message: str):
+    config._qbank_error = message
+    pytest.exit(message, returncode=4)
+
+
 @cache
 def _impl_files(folder: str) -> list[Path]:
     return sorted(p for p in Path(folder).resolve().rglob("*.py") if p.name != "__init__.py")
@@ -123,6 +203,8 @@ def _own_names(path: Path) -> frozenset[str]:
 
 def _check_reads(config: pytest.Config) -> dict[str, set[str]]:
     if not hasattr(config, "_qbank_reads"):
+        from qbank.bank.checks import check_functions
+
         config._qbank_reads = check_functions(Path(config.rootpath))
     return config._qbank_reads
 
@@ -160,12 +242,22 @@ class Implementation:
 
 @pytest.fixture(scope="session")
 def impl(request: pytest.FixtureRequest) -> Implementation:
-    spec = getattr(request, "param", None) or request.config.getoption("impl")
+    spec = getattr(request, "param", None)
+    if spec is None and getattr(request.config, "_qbank_impl", None) is not None:
+        return request.config._qbank_impl
+    spec = spec or request.config.getoption("impl")
     try:
         module = load_implementation(spec)
     except ImplementationError as e:
-        pytest.exit(f"cannot load the implementation under test: {e}", returncode=4)
+        _stop(request.config, f"cannot load the implementation under test: {e}")
     return Implementation(module, spec)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    # Hypothesis turns each failing example into a patch file under .hypothesis/patches (for
+    # `git apply`), importing libcst to do it (~2 s per run with a failure): neither is wanted.
+    item.__dict__.pop("_hypothesis_failing_examples", None)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -173,7 +265,87 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     if isinstance(spec := getattr(getattr(item, "callspec", None), "params", {}).get("impl"), str):
         report.user_properties.append(("impl", spec))
+    if report.failed and call.excinfo is not None and call.when == "call":
+        try:
+            details = failure_details(call.excinfo.value)
+            details["where"] = _raised_at(call.excinfo)
+            impl_spec = spec if isinstance(spec, str) else item.config.getoption("impl")
+            if where := innermost_in(call.excinfo.value, impl_spec):
+                details["in_impl"] = where
+            report.user_properties.append(("qbank_failure", details))
+        except Exception as e:  # noqa: BLE001 - the verdict stands without the details
+            report.user_properties.append(("qbank_failure", {"notes": [f"(no details: {e!r})"]}))
     return report
+
+
+def _raised_at(excinfo: pytest.ExceptionInfo) -> str:
+    """'file:line' where the failure was raised, as pytest reports it: frames that hide
+    themselves (`__tracebackhide__`, like torch's assert_close) left out."""
+    entries = excinfo.traceback.filter(excinfo)
+    return f"{entries[-1].path}:{entries[-1].lineno + 1}" if len(entries) else ""
+
+
+def innermost_in(error: BaseException, spec: str) -> str:
+    """'file:line' of the innermost frame of `error`'s traceback inside the implementation
+    under test (a file, or any file of a package folder), '' if none: where in the learner's
+    code a failure started, even when torch raised it deeper down."""
+    from qbank.grading.impl import is_path
+
+    if not is_path(spec):
+        return ""
+    target = Path(spec).resolve()
+    found, tb = "", error.__traceback__
+    while tb is not None:
+        path = Path(tb.tb_frame.f_code.co_filename)
+        if path == target or (target.is_dir() and target in path.parents):
+            found = f"{path}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.getoption("qbank_exit", False):
+        status = getattr(config, "_qbank_status", 0)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(status))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._qbank_status = exitstatus
+
+
+class _Progress:
+    """One line per check as it finishes ('passed checks/test_x.py::test_y'), after a first
+    line 'checks N'; a parametrized check finishes with its last case."""
+
+    RANK = {"passed": 0, "skipped": 1, "failed": 2}
+
+    def __init__(self, path: str):
+        self.file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed at unconfigure
+        self.left: dict[str, int] = {}
+        self.worst: dict[str, str] = {}
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            key = item.nodeid.split("[")[0]
+            self.left[key] = self.left.get(key, 0) + 1
+        self.file.write(f"checks {len(self.left)}\n")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or not report.passed:
+            key = report.nodeid.split("[")[0]
+            if self.RANK[report.outcome] >= self.RANK[self.worst.get(key, "passed")]:
+                self.worst[key] = report.outcome
+        if report.when == "teardown":
+            key = report.nodeid.split("[")[0]
+            self.left[key] = self.left.get(key, 1) - 1
+            if self.left[key] == 0:
+                self.file.write(f"{self.worst.get(key, 'passed')} {key}\n")
+
+    def pytest_unconfigure(self) -> None:
+        self.file.close()
 
 
 class _Report:
@@ -182,6 +354,7 @@ class _Report:
     RANK = {"passed": 0, "skipped": 1, "failed": 2}
 
     def __init__(self, config: pytest.Config):
+        self.config = config
         self.path = Path(config.getoption("qbank_report"))
         self.impl = config.getoption("impl_each") or config.getoption("impl")
         self.root = Path(config.rootpath)
@@ -191,33 +364,32 @@ class _Report:
         if report.when != "call" and report.passed:
             return
         key = report.nodeid.split("[")[0]
-        if each := dict(report.user_properties).get("impl"):  # --impl-each: one verdict per file
+        properties = dict(report.user_properties)
+        if each := properties.get("impl"):  # --impl-each: one verdict per file
             key += f" @ {Path(each).relative_to(self.root).as_posix()}"
         entry = self.checks.setdefault(key, {"outcome": "passed", "duration": 0.0, "message": ""})
         entry["duration"] = round(entry["duration"] + report.duration, 4)
         outcome = report.outcome
         if self.RANK[outcome] > self.RANK[entry["outcome"]]:
             entry["outcome"] = outcome
-            entry["message"] = _short_message(report)
+            details = properties.get("qbank_failure") or {}
+            entry["message"] = details.get("message") or _short_message(report)
             if report.failed:
-                entry["example"] = _falsifying_example(report)
                 entry["where"] = _crash_location(report)
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        import torch
+                if "[" in report.nodeid:
+                    entry["case"] = report.nodeid[report.nodeid.index("["):]
+                entry.update({k: v for k, v in details.items() if v})
 
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "implementation": self.impl,
                 "torch": torch.__version__, "python": platform.python_version(),
+                "seed": self.config.getoption("hypothesis_seed", None),
                 "checks": dict(sorted(self.checks.items()))}
+        if self.config._qbank_error:
+            data["error"] = self.config._qbank_error
         self.path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-
-
-# Hypothesis appends the smallest failing input after the error ("Falsifying example:" up
-# to 6.1xx, "Failing test case:" since; "... explicit example:" for an @example); `message`
-# stops there and `example` keeps it.
-_EXAMPLE_HEADERS = ("Falsifying example:", "Failing test case:", "Falsifying explicit example:",
-                    "Failing explicit example:")
 
 
 def _error_lines(report: pytest.TestReport) -> list[str]:
@@ -225,29 +397,20 @@ def _error_lines(report: pytest.TestReport) -> list[str]:
     return [line[1:] for line in text.splitlines() if line.startswith("E ")]
 
 
+# Hypothesis and conftest append notes after the error: the failing input ("Failing test case:",
+# "Falsifying example:" before 6.1xx), "Draw N (label):", the reproduce hint, our comparison;
+# the message stops at the first of them (they are reported apart).
+_NOTE_STARTS = ("Falsifying example:", "Failing test case:", "Falsifying explicit example:",
+                "Failing explicit example:", "Draw 1", "qbank: ", "You can reproduce", "Explanation:")
+
+
 def _short_message(report: pytest.TestReport) -> str:
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
     lines = _error_lines(report)
-    end = next((i for i, line in enumerate(lines) if line.strip().startswith(_EXAMPLE_HEADERS)), len(lines))
+    end = next((i for i, line in enumerate(lines) if line.strip().startswith(_NOTE_STARTS)), len(lines))
     text = getattr(report, "longreprtext", "") or ""
     return "\n".join(line.strip() for line in lines[:min(end, 12)]).strip() or text[-800:]
-
-
-def _falsifying_example(report: pytest.TestReport) -> str:
-    """Hypothesis's smallest failing input, one argument per line, without the `impl`
-    argument or the reproduction hints; "" if the check is not a Hypothesis test."""
-    lines = _error_lines(report)
-    start = next((i for i, line in enumerate(lines) if line.strip().startswith(_EXAMPLE_HEADERS)), None)
-    if start is None:
-        return ""
-    body = []
-    for line in lines[start + 1:]:
-        if line.strip() == ")" and len(line) - len(line.lstrip()) <= len(lines[start]) - len(lines[start].lstrip()):
-            break  # the closing parenthesis of the call
-        body.append(line)
-    body = [line for line in textwrap.dedent("\n".join(body)).splitlines() if not line.startswith("impl=")]
-    return "\n".join(body[:30]).rstrip(",")
 
 
 def _crash_location(report: pytest.TestReport) -> str:

@@ -32,7 +32,7 @@ def test_help_lists_every_command_with_its_whole_summary():
     assert "..." not in commands and "…" not in commands  # click cut summaries at 45 characters
     flat = " ".join(result.stdout.split())
     assert "Quiz yourself: due questions first (spaced repetition, FSRS), then new ones." in flat
-    assert "Grade your implementation with the bank's own checks: which claims hold for it" in flat
+    assert "Grade your implementation with the bank's own checks: one line per check" in flat
 
 
 def test_arguments_are_shown_by_their_name_not_their_python_type():

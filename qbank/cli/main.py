@@ -345,21 +345,36 @@ def show(
 # -- verify, practice, grade ---------------------------------------------------------------
 
 
+FailedOnlyOpt = typer.Option(False, "--failed-only", "-f", help="Leave out the checks that hold.")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="Only the count and the failing claims, one line each.")
+CheckOpt = typer.Option(None, "--check", "-k", metavar="NAME",
+                        help="Only the checks named NAME, or whose name contains it, or those of a check file "
+                             "(checks/test_x.py); repeatable.")
+SeedOpt = typer.Option(None, "--seed", metavar="N",
+                       help="Hypothesis's seed: the same examples as the run that printed it.")
+
+
 @app.command(cls=Command)
 def verify(
-    question_ids: Optional[list[str]] = typer.Argument(None, metavar="ID", help="Questions to verify (default: all)."),
+    question_ids: Optional[list[str]] = typer.Argument(None, metavar="ID", show_default=False,
+                                                       help="Questions to verify (default: all)."),
     topic: Optional[list[str]] = TopicOpt,
     impl: Optional[str] = typer.Option(None, "--impl", metavar="FILE_OR_MODULE",
                                        help="Implementation to run the checks on (default: the bank's solutions)."),
+    check: Optional[list[str]] = CheckOpt,
+    seed: Optional[int] = SeedOpt,
+    failed_only: bool = FailedOnlyOpt,
+    quiet: bool = QuietOpt,
 ) -> None:
     """Run the checks that prove these questions' claims, and say which hold.
 
+    One line per check, failures first with their inputs, expected and actual values.
     Exit code 0 if every claim holds, 1 if one fails, 2 if the checks could not run.
     """
     from rich.markup import escape
 
+    from qbank.cli.report import claim_report
     from qbank.grading.grade import verify as run_verify
-    from qbank.cli.views import claim_report
 
     catalog = _catalog()
     filters = _filters(catalog, topic, None, None)
@@ -371,12 +386,21 @@ def verify(
     checks = len({n for e in entries for n in e.checks})
     what = (f"Running {checks} check{'s' if checks != 1 else ''} for {len(entries)} "
             f"question{'s' if len(entries) != 1 else ''} against {impl or 'the reference solutions'}")
-    console.print(f"[dim]{escape(what)} (a pytest subprocess; torch loads first)…[/]")
-    with _errors(), _status(console, what + "…"):
-        run = run_verify(catalog, entries, impl)
-    claim_report(console, run, entries=entries)
+    if not quiet:
+        console.print(f"[dim]{escape(what)} (a pytest subprocess; torch loads first)…[/]", soft_wrap=True)
+    with _errors(), _progress(console, what) as progress:
+        run = run_verify(catalog, entries, impl, list(check or ()), seed, progress)
+    rerun = ["qbank", "verify", *(question_ids or [])] + (["--impl", impl] if impl else []) + ["--seed", str(run.seed)]
+    claim_report(console, run, entries=entries, failed_only=failed_only, quiet=quiet, rerun=rerun)
     if run.count("failed"):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _component(name: str) -> str:
+    from qbank.grading.grade import resolve_component
+
+    with _errors():
+        return resolve_component(name)
 
 
 @app.command(cls=Command)
@@ -395,11 +419,11 @@ def practice(
         console = _console()
         for c in COMPONENTS.values():
             names = ", ".join(n.name for n in c.names)
-            console.print(f"[bold]{c.name:<16}[/] {c.title}: {names}")
-        console.print("\nqbank practice COMPONENT writes its starter file.")
+            console.print(f"[bold]{c.name:<16}[/] {c.title}: {names}", soft_wrap=True)
+        console.print("\nqbank practice COMPONENT writes its starter file (multi-head and multi_head both work).",
+                      soft_wrap=True)
         return
-    if component not in COMPONENTS:
-        fail(f"unknown component {component!r}; choose from: {', '.join(COMPONENTS)}")
+    component = _component(component)
     path = output or Path(f"{component}.py")
     if path.exists() and not force:
         fail(f"{path} exists already; it was left untouched (use --force to overwrite, or -o for another name)")
@@ -418,50 +442,69 @@ def practice(
 def grade(
     file: Path = typer.Argument(..., dir_okay=False, metavar="FILE", help="Your implementation (a .py file)."),
     component: Optional[list[str]] = typer.Option(None, "--component", "-c", metavar="NAME",
-                                                  help="Component(s) to grade [default: those the file defines]."),
+                                                  help="Component(s) to grade, e.g. multi-head or multi_head "
+                                                       "[default: those the file defines]."),
+    check: Optional[list[str]] = CheckOpt,
+    seed: Optional[int] = SeedOpt,
+    failed_only: bool = FailedOnlyOpt,
+    quiet: bool = QuietOpt,
+    thorough: bool = typer.Option(False, "--thorough",
+                                  help="40 Hypothesis examples a check, as when the bank is proven, instead of 20."),
 ) -> None:
-    """Grade your implementation with the bank's own checks: which claims hold for it,
-    and for each failure the smallest failing example Hypothesis found.
+    """Grade your implementation with the bank's own checks: one line per check, failures
+    first, each with its inputs, what was expected and what your code gave, and the command
+    that re-runs it alone.
 
-    Exit code 0 if every claim holds, 1 if one fails or is skipped (a name of the component
+    Exit code 0 if every check holds, 1 if one fails or is skipped (a name of the component
     is missing), 2 if the file cannot be graded.
     """
     from rich.markup import escape
 
+    from qbank.cli.report import claim_report
     from qbank.contract import COMPONENTS
-    from qbank.grading.grade import components_of
+    from qbank.grading.grade import components_of, misspelled
     from qbank.grading.grade import grade as run_grade
-    from qbank.cli.views import claim_report
 
     catalog = _catalog()
     path = file.resolve()
     with _errors():
         found = components_of(path)
-    for c in component or ():
-        if c not in COMPONENTS:
-            fail(f"unknown component {c!r}; choose from: {', '.join(COMPONENTS)}")
-    components = list(component or found)
+        misses = misspelled(path)
+    components = [_component(c) for c in component or ()] or found
+    if misses:
+        said = ", ".join(f"{wrong} (did you mean {right}?)" for wrong, right in misses.items())
+        if not components:
+            fail(f"{file} defines {said}: the checks look names up exactly as the contract spells them")
+        typer.echo(f"qbank: warning: {file} defines {said}; the checks of {', '.join(misses.values())} "
+                   f"will be skipped", err=True)
     if not components:
         fail(f"{file} defines none of the contract's names (e.g. {next(iter(COMPONENTS.values())).names[0].name}); "
-             f"`qbank practice COMPONENT` writes a starter file")
+             f"`qbank practice` lists the components and writes a starter file")
     console = _console()
-    what = f"Grading {file} ({', '.join(components)}) with the bank's checks"
-    console.print(f"[dim]{escape(what)} (a pytest subprocess; torch loads first)…[/]")
-    with _errors(), _status(console, what + "…"):
-        run = run_grade(catalog, path, components)
-    claim_report(console, run, learner=path)
-    if run.count("passed") < len(run.claims):  # a failure, or a name of the component still missing
+    what = f"Grading your {file.name} ({', '.join(components)}) with the bank's checks"
+    if not quiet:
+        console.print(f"[dim]{escape(what)} (a pytest subprocess; torch loads first)…[/]", soft_wrap=True)
+    with _errors(), _progress(console, what) as progress:
+        run = run_grade(catalog, path, components, list(check or ()), seed, progress, thorough)
+    rerun = ["qbank", "grade", str(file), *(x for c in component or () for x in ("--component", c)),
+             *(["--thorough"] if thorough else []), "--seed", str(run.seed)]
+    claim_report(console, run, learner=path, failed_only=failed_only, quiet=quiet, rerun=rerun)
+    if run.count("passed") < len(run.results):  # a failure, or a name of the component still missing
         raise typer.Exit(EXIT_FAILED)
 
 
 @contextmanager
-def _status(console, message: str):
-    """A spinner while the checks run (only on a terminal)."""
-    if console.is_terminal:
-        with console.status(message):
-            yield
-    else:
-        yield
+def _progress(console, message: str):
+    """A spinner with the count of checks done while they run (only on a terminal)."""
+    if not console.is_terminal:
+        yield None
+        return
+    with console.status(message + "…") as status:
+        def update(done: int, total: int, failed: int) -> None:
+            fails = f", {failed} failed" if failed else ""
+            status.update(f"{message}: {done}/{total or '?'} checks{fails}…")
+
+        yield update
 
 
 # -- export --------------------------------------------------------------------------------

@@ -5,18 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from qbank.progress import srs
 from qbank.cli import terminal
 from qbank.bank.catalog import TOPICS, Catalog, Entry
 from qbank.progress.store import Store, utc
-
-if TYPE_CHECKING:
-    from qbank.grading.grade import Run
-
-MARKS = {"passed": "[green]✓ holds[/]", "failed": "[bold red]✗ fails[/]", "skipped": "[yellow]- skipped[/]",
-         "not run": "[yellow]? not run[/]"}
 
 
 def _when(due: datetime | None, now: datetime) -> str:
@@ -243,52 +236,3 @@ def show_entry(console, e: Entry, card: dict | None, reviews: int, progress_note
 def plain_describe(item: str) -> str:
     """A seed item in words: its document's title, its place and what it asks."""
     return terminal.notation(seeds().describe(item))
-
-
-def claim_report(console, run: Run, entries: list[Entry] | None = None, learner: Path | None = None) -> None:
-    """Each claim's verdict in words, grouped by question; failures with their reason and
-    Hypothesis's smallest failing example."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    from qbank.grading.grade import explain
-
-    by_question: dict[str, list] = {}
-    for c in run.claims:
-        by_question.setdefault(c.question, []).append(c)
-    unprovable = {e.id: [c for c in e.claims if c.unprovable] for e in entries or []}
-    for question in dict.fromkeys([*(e.id for e in entries or []), *by_question]):
-        items = by_question.get(question, [])
-        if not items and not unprovable.get(question):
-            continue
-        console.print(f"\n[bold]{question}[/]")
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(width=11, no_wrap=True)
-        grid.add_column(ratio=1)
-        for c in items:
-            label = f"erratum {c.erratum}: " if c.erratum else ""
-            parts = [terminal.inline(label + c.claim)]
-            if c.verdict.outcome != "passed":
-                reason = explain(c.verdict, learner)
-                if reason:
-                    parts.append(Text(reason, style="" if c.verdict.outcome == "failed" else "dim"))
-                example = c.verdict.example and "NotImplementedError" not in c.verdict.message  # any input fails
-                if c.verdict.outcome == "failed" and example:
-                    parts.append(Text.assemble(("smallest failing example:\n", "bold"), c.verdict.example))
-            parts.append(Text(c.check, style="dim", overflow="fold"))
-            grid.add_row(MARKS[c.verdict.outcome], Group(*parts))
-        for c in unprovable.get(question, []):
-            why = Text(c.unprovable or "", style="dim")
-            grid.add_row("[dim]· unprovable[/]", Group(terminal.inline(c.claim), why))
-        console.print(grid)
-    held, failed, skipped = run.count("passed"), run.count("failed"), run.count("skipped") + run.count("not run")
-    total = len(run.claims)
-    colour = "red" if failed else "green" if held else "yellow"
-    console.print(f"\n[bold {colour}]{held} of {total} claim{'s' if total != 1 else ''} hold[/], "
-                  f"{failed} fail, {skipped} skipped.")
-    if run.left_out:
-        needed = sorted({c for v in run.left_out.values() for c in v})
-        console.print(f"[dim]{len(run.left_out)} more check{'s' if len(run.left_out) != 1 else ''} also need "
-                      f"{', '.join(needed)}: implement {'them' if len(needed) > 1 else 'it'} in the same file "
-                      f"to include {'them' if len(run.left_out) != 1 else 'it'}.[/]")

@@ -27,8 +27,18 @@ class Verdict:
     outcome: str  # one of OUTCOMES
     duration: float | None = None  # seconds, summed over parametrized cases
     message: str = ""  # why it failed or was skipped
-    example: str = ""  # for a failure: Hypothesis's smallest failing input
+    inputs: tuple[tuple[str, str], ...] = ()  # for a failure: each input by name (Hypothesis's smallest)
     where: str = ""  # for a failure: file:line the exception was raised at
+    compare: dict | None = None  # a failed assert_close: {'summary', 'got', 'expected'} (see qbank.grading.failure)
+    reproduce: str = ""  # Hypothesis's @reproduce_failure(...) decorator for this failure
+    case: str = ""  # the failing case of a parametrized check ('[3-5-4-2]')
+    notes: tuple[str, ...] = ()  # other notes the failure carried
+    in_impl: str = ""  # file:line of the innermost frame in the implementation under test, if any
+
+    @property
+    def example(self) -> str:
+        """The failing input, one `name = value` per line."""
+        return "\n".join(f"{name} = {value}" for name, value in self.inputs)
 
 
 NOT_RUN = Verdict("not run")
@@ -42,6 +52,8 @@ class Verification:
     torch: str | None = None
     python: str | None = None
     implementation: str | None = None  # what was graded ("solutions" for the bank itself)
+    seed: str | None = None  # --hypothesis-seed of the run, if one was given
+    error: str | None = None  # why the run stopped before any check ran (the implementation did not load)
 
     @property
     def ran(self) -> bool:
@@ -63,11 +75,7 @@ def load_verification(path: Path) -> Verification:
         return Verification()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        checks = {
-            node: Verdict(entry["outcome"], entry.get("duration"), entry.get("message") or "",
-                          entry.get("example") or "", entry.get("where") or "")
-            for node, entry in data["checks"].items()
-        }
+        checks = {node: _verdict(entry) for node, entry in data["checks"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise ReportError(f"{path}: not a verification report ({type(e).__name__}: {e}); "
                           f"delete it or regenerate it with `pytest checks --qbank-report {path}`") from e
@@ -76,4 +84,15 @@ def load_verification(path: Path) -> Verification:
             raise ReportError(f"{path}: check {node} has outcome {verdict.outcome!r}, "
                               f"expected one of {', '.join(OUTCOMES[:3])}")
     return Verification(checks, str(path), data.get("generated"), data.get("torch"),
-                        data.get("python"), data.get("implementation"))
+                        data.get("python"), data.get("implementation"), data.get("seed"), data.get("error"))
+
+
+def _verdict(entry: dict) -> Verdict:
+    inputs = tuple((str(name), str(value)) for name, value in entry.get("inputs") or ())
+    if not inputs and entry.get("example"):  # a report written before inputs were split out
+        inputs = (("example", entry["example"]),)
+    compare = entry.get("compare")
+    return Verdict(entry["outcome"], entry.get("duration"), entry.get("message") or "", inputs,
+                   entry.get("where") or "", compare if isinstance(compare, dict) else None,
+                   entry.get("reproduce") or "", entry.get("case") or "", tuple(entry.get("notes") or ()),
+                   entry.get("in_impl") or "")

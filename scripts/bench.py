@@ -1,0 +1,126 @@
+"""How long the qbank commands take, each against the `import torch` floor of the same run.
+
+    python scripts/bench.py                 # every figure, median of 5 runs each
+    python scripts/bench.py --runs 3 --only grade,verify
+    python scripts/bench.py --json build/bench.json
+
+Each command runs as a fresh process (as a learner runs it), `--runs` times; the table gives
+the median wall-clock time, the median CPU time (user + system, the process and everything
+it waited for: the pytest subprocess of grade and verify counts), and the budget. The floor
+is `python -c "import torch"`, measured in the same run the same way: on a machine that
+other jobs load, wall-clock times stretch while CPU times barely move, so compare the CPU
+column, and read every figure against the floor beside it. The load average is printed too.
+
+Budgets (wall-clock on an idle machine, where wall ~ CPU for these single-threaded runs):
+`qbank grade FILE` for one component <= 5 s, `qbank verify ID` <= 4 s, `qbank --help`
+<= 0.15 s, `qbank list` / `show` / `stats` <= 0.2 s. Also measured, without a budget:
+a failing grade, and the same failing implementation through plain
+`pytest <the same checks> --impl FILE` (which should cost about what `qbank grade` does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BROKEN = ROOT / "tests" / "broken_impls"
+
+
+def measure(command: list[str], runs: int, cwd: Path, env: dict) -> dict:
+    """Median wall and CPU seconds of `runs` fresh runs of `command` (its exit code is kept)."""
+    walls, cpus, codes = [], [], set()
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        proc = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        codes.add(proc.returncode)
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return {"wall": statistics.median(walls), "cpu": statistics.median(cpus), "runs": runs,
+            "exit": sorted(codes)}
+
+
+def cases(work: Path, component: str, question: str) -> list[tuple[str, str, float | None, list[str]]]:
+    """(key, label, budget in seconds, command) for each figure."""
+    python = sys.executable
+    qbank = [python, "-m", "qbank"]
+    mine = work / f"{component}.py"
+    shutil.copy(ROOT / "solutions" / f"{component}.py", mine)
+    broken = sorted((BROKEN / component).glob("*.py"))
+    out = [
+        ("floor", 'python -c "import torch"', None, [python, "-c", "import torch"]),
+        ("help", "qbank --help", 0.15, [*qbank, "--help"]),
+        ("list", "qbank list", 0.2, [*qbank, "list"]),
+        ("show", f"qbank show {question}", 0.2, [*qbank, "show", question]),
+        ("stats", "qbank stats", 0.2, [*qbank, "stats"]),
+        ("grade", f"qbank grade {component}.py (a correct copy)", 5.0, [*qbank, "grade", str(mine)]),
+        ("verify", f"qbank verify {question}", 4.0, [*qbank, "verify", question]),
+    ]
+    if broken:
+        wrong = work / "wrong" / f"{component}.py"
+        wrong.parent.mkdir()
+        shutil.copy(broken[0], wrong)
+        sys.path.insert(0, str(ROOT))
+        from qbank.grading.grade import component_checks
+
+        nodes, _ = component_checks(ROOT, [component])
+        out += [("grade-failing", f"qbank grade (tests/broken_impls/{component}/{broken[0].name})", None,
+                 [*qbank, "grade", str(wrong)]),
+                ("pytest-failing", f"pytest <the same {len(nodes)} checks> --impl (same file)", None,
+                 [python, "-m", "pytest", *nodes, "-q", "-p", "no:cacheprovider", "--impl", str(wrong)])]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="fresh runs of each command (the median is shown)")
+    parser.add_argument("--only", default="", help="comma-separated keys: floor is always measured "
+                                                   "(help,list,show,stats,grade,verify,grade-failing,...)")
+    parser.add_argument("--component", default="attention", help="the component graded (a copy of its solution)")
+    parser.add_argument("--question", default="why-scale-by-sqrt-dk", help="the question verified and shown")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    wanted = {k for k in args.only.split(",") if k} | {"floor"}
+    with tempfile.TemporaryDirectory(prefix="qbank-bench-") as tmp:
+        work = Path(tmp)
+        env = {**os.environ, "QBANK_DB": str(work / "progress.sqlite3"), "QBANK_CACHE": str(work / "cache"),
+               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+        env.pop("CI", None)
+        rows = {}
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; median of {args.runs} runs",
+              flush=True)
+        for key, label, budget, command in cases(work, args.component, args.question):
+            if args.only and key not in wanted:
+                continue
+            rows[key] = {"label": label, "budget": budget, **measure(command, args.runs, ROOT, env)}
+            r = rows[key]
+            print(f"  measured {label}: wall {r['wall']:.2f} s, cpu {r['cpu']:.2f} s", file=sys.stderr, flush=True)
+    floor = rows["floor"]
+    print(f"\n{'command':<52} {'wall':>7} {'cpu':>7} {'cpu-floor':>9} {'budget':>7}")
+    for key, r in rows.items():
+        over = "" if r["budget"] is None else ("ok" if r["cpu"] <= r["budget"] else "OVER")
+        budget = "" if r["budget"] is None else f"{r['budget']:g} s"
+        extra = "" if key == "floor" else f"{r['cpu'] - floor['cpu']:+9.2f}"
+        print(f"{r['label']:<52} {r['wall']:7.2f} {r['cpu']:7.2f} {extra:>9} {budget:>7} {over}")
+    print(f"\nfloor (import torch): wall {floor['wall']:.2f} s, cpu {floor['cpu']:.2f} s; budgets are judged on cpu "
+          f"(what an idle machine's wall-clock would be)")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"load": os.getloadavg()[0], "figures": rows}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
