@@ -11,6 +11,8 @@ Weights come from seeded generators (see `_mha`), so every example is reproducib
 
 import math
 
+import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given
@@ -268,18 +270,32 @@ def test_one_minus_the_pad_flag_times_minus_10000_hides_the_real_tokens_and_keep
     assert_close(right[2], scores[2].softmax(-1))  # the unpadded sequence: plain attention
 
 
-def test_a_minus_1e9_mask_constant_overflows_in_float16_and_turns_kept_scores_into_nan(impl):
-    # float16 tops out at 65504: -1e9 (and even -1e5) rounds to -inf, and the multiplicative
-    # recipe (1 - keep) * constant then computes 0 * -inf = NaN at every KEPT key.
-    assert torch.tensor(-1e9, dtype=torch.float16).isneginf() and torch.tensor(-1e5).half().isneginf()
-    q, k = randn(3, 5, 8, seed=0).half(), randn(3, 5, 8, seed=1).half()
+def test_float16_cannot_hold_minus_1e9_so_masked_fill_raises_and_an_all_masked_row_turns_nan():
+    # float16 tops out at 65504, so -1e9 (and even -1e5) is not a float16 number. What that does
+    # depends on how the constant reaches the scores:
+    scores = randn(3, 5, 5, seed=0).half()  # [B, T, S]
+    pad = EXAMPLE_IS_PAD[:, None, :].expand(3, 5, 5)
+    kept = ~pad
+    # 1. masked_fill refuses a value the dtype cannot hold
+    with pytest.raises(RuntimeError, match="overflow"):
+        scores.masked_fill(pad, -1e9)
+    # 2. the multiplicative recipe with a Python scalar is computed in float32 and rounded once:
+    #    -0 at kept keys, -inf at pads, so the softmax is finite and right (not NaN)
     keep = (~EXAMPLE_IS_PAD).half()[:, None, :]  # [B, 1, S], 1 = real token
-    scores = q @ k.transpose(1, 2) / math.sqrt(8)
-    wrong = (scores + (1 - keep) * torch.tensor(-1e9, dtype=torch.float16)).softmax(-1)
-    assert wrong.isnan().all(), "every row has a kept key, so every row should be NaN"
-    right = impl.attention_weights(q, k, impl.padding_mask(EXAMPLE_IS_PAD))  # bool mask, no constant
-    assert right.dtype == torch.float16 and right.isfinite().all()
-    assert (right.transpose(1, 2)[EXAMPLE_IS_PAD] == 0).all()
+    additive = ((1 - keep) * -1e9).expand(3, 5, 5)
+    assert (additive[kept] == 0).all() and additive[pad].isneginf().all(), additive
+    weights = (scores + additive).softmax(-1)
+    assert weights.isfinite().all() and (weights[pad] == 0).all(), weights
+    # 3. the constant materialised in float16 first is -inf, and 0 * -inf = NaN at every KEPT key;
+    #    NumPy 2 does the same with a plain Python scalar (weak scalar typing keeps float16)
+    materialised = ((1 - keep) * torch.tensor(-1e9, dtype=torch.float16)).expand(3, 5, 5)
+    assert materialised[kept].isnan().all(), materialised
+    with np.errstate(over="ignore", invalid="ignore"):
+        numpy_additive = (1 - keep.numpy()) * -1e9
+    assert numpy_additive.dtype == np.float16 and np.isnan(numpy_additive[kept[:, :1].numpy()]).all()
+    # 4. a row with no real key at all: every score becomes -inf and the softmax is 0/0 = NaN
+    all_masked = (scores[0, 0] + torch.full((5,), -1e9)).half()  # -1e9 rounds to -inf in float16
+    assert all_masked.isneginf().all() and all_masked.softmax(-1).isnan().all()
 
 
 def test_shifting_every_score_of_an_unpadded_row_by_minus_10000_costs_float32_precision(impl):
