@@ -229,10 +229,10 @@ def test_with_dk_d_over_h_multi_head_self_attention_costs_the_flops_of_one_full_
     D, T = D_MODEL, T_SELF
     x = randn(1, T, D, seed=H)
     flops = _flops(impl.MultiHeadAttention(D, H).double(), x)
-    single = _flops(nn.MultiheadAttention(D, 1, batch_first=True, dtype=torch.float64), x, need_weights=False)
-    expected = 8 * T * D * D + 4 * T * T * D  # Q, K, V, O projections + (QKᵀ and weights @ V)
+    torch_flops = _flops(nn.MultiheadAttention(D, H, batch_first=True, dtype=torch.float64), x, need_weights=False)
+    expected = 8 * T * D * D + 4 * T * T * D  # Q, K, V, O projections + (QKᵀ and weights @ V), whatever H is
     assert flops == expected, f"H={H}: {flops} FLOPs, expected 8TD²+4T²D = {expected}"
-    assert single == expected, f"torch's single head counts {single}: is the MATH backend in use?"
+    assert torch_flops == expected, f"H={H}: torch's nn.MultiheadAttention counts {torch_flops}, expected {expected}"
 
 
 class _FullWidthHeads(nn.Module):
@@ -270,15 +270,22 @@ def test_without_the_reduction_the_concatenation_is_h_times_d_model_wide_and_the
         assert _flops(_FullWidthHeads(D, H).double(), x) == H * reduced, f"H={H}"
 
 
-def test_each_head_has_its_own_t_by_s_weights_so_the_number_of_scores_grows_h_fold():
-    # a fact of PyTorch's module: what does grow with H is the softmax's input, not the matmul FLOPs
+@pytest.mark.parametrize("H", DIVISORS[1:], ids=lambda h: f"H={h}")
+def test_each_head_has_its_own_t_by_s_weights_so_the_number_of_scores_grows_h_fold(impl, H):
+    # the weights of head h, from the implementation's own projections and head split, against
+    # the per-head weights nn.MultiheadAttention returns with the same parameters
     B, T, S, D = 2, 3, 5, D_MODEL
     query, key = randn(B, T, D, seed=0), randn(B, S, D, seed=1)
-    for H in DIVISORS:
-        torch_mha = nn.MultiheadAttention(D, H, batch_first=True, dtype=torch.float64)
-        _, weights = torch_mha(query, key, key, average_attn_weights=False)
-        assert weights.shape == (B, H, T, S), f"H={H}: weights {tuple(weights.shape)}"
-        assert_close(weights.sum(-1), torch.ones(B, H, T, dtype=torch.float64))  # H distributions per query
+    mha = seeded_attention(impl.MultiHeadAttention, D, H, seed=H)
+    with torch.no_grad():
+        q, k = impl.split_heads(mha.q_proj(query), H), impl.split_heads(mha.k_proj(key), H)  # [B, H, T|S, Dk]
+        weights = impl.attention_weights(q, k)
+    assert weights.shape == (B, H, T, S), f"H={H}: weights {tuple(weights.shape)}, expected [B, H, T, S]"
+    _, expected = torch_twin(mha, H)(query, key, key, need_weights=True, average_attn_weights=False)
+    assert_close(weights, expected)  # H distributions per query: H·T·S scores in all
+    assert_close(weights.sum(-1), torch.ones(B, H, T, dtype=torch.float64))
+    spread = (weights - weights.mean(dim=1, keepdim=True)).abs().max().item()
+    assert spread > 1e-3, f"H={H}: the heads' weights hardly differ ({spread}): no single attention map stands for them"
 
 
 # --- why several heads ----------------------------------------------------------------------

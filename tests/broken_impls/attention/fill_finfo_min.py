@@ -1,0 +1,19 @@
+"""Masked scores are filled with torch.finfo(dtype).min, so a query with no allowed key attends uniformly."""
+
+import math
+
+import torch
+
+
+def attention_weights(q, k, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
+    if mask is not None:
+        scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)  # never NaN...
+    return scores.softmax(dim=-1)  # ... but an all-masked row comes out uniform, not zero
+
+
+def scaled_dot_product_attention(q, k, v, mask=None):
+    return attention_weights(q, k, mask) @ v
+
+
+MUST_FAIL = set()

@@ -1,0 +1,17 @@
+"""Masked scores are filled with the finite constant -1e4 instead of -inf."""
+
+import math
+
+
+def attention_weights(q, k, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
+    if mask is not None:
+        scores = scores.masked_fill(~mask, -1e4)  # "large enough"
+    return scores.softmax(dim=-1)
+
+
+def scaled_dot_product_attention(q, k, v, mask=None):
+    return attention_weights(q, k, mask) @ v
+
+
+MUST_FAIL = set()
