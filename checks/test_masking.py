@@ -367,3 +367,63 @@ def test_a_nan_from_a_fully_masked_pad_row_would_poison_real_positions_in_the_ne
     y = x[:, real]
     y2 = impl.scaled_dot_product_attention(y, y, y, impl.causal_mask(T - 1))
     assert_close(out2[:, real], impl.scaled_dot_product_attention(y2, y2, y2, impl.causal_mask(T - 1)))
+
+
+def test_torch_multihead_attention_returns_nan_for_a_query_with_every_key_blocked_unless_it_routes_to_sdpa():
+    # The same left-padded row (query 0 may attend to nothing) through PyTorch's three paths:
+    # F.scaled_dot_product_attention returns zeros; nn.MultiheadAttention returns NaN when asked
+    # for its weights (the default, need_weights=True) and on its eval-mode fast path, and zeros
+    # only in training mode with need_weights=False, where it calls SDPA.
+    D, H, T = 4, 2, 3
+    mha = nn.MultiheadAttention(D, H, batch_first=True, dtype=torch.float64)
+    x = randn(1, T, D, seed=0)
+    is_pad = torch.tensor([[True, False, False]])  # left padding: the pad query sees no real key
+    future = torch.ones(T, T, dtype=torch.bool).triu(1)  # PyTorch's masks: True = blocked
+    with torch.no_grad():
+        default, _ = mha.train()(x, x, x, attn_mask=future, key_padding_mask=is_pad)  # need_weights=True
+        fast_path, _ = mha.eval()(x, x, x, attn_mask=future, key_padding_mask=is_pad, need_weights=False)
+        via_sdpa, _ = mha.train()(x, x, x, attn_mask=future, key_padding_mask=is_pad, need_weights=False)
+    assert default[0, 0].isnan().all() and fast_path[0, 0].isnan().all(), (default[0, 0], fast_path[0, 0])
+    assert_close(via_sdpa[0, 0], mha.out_proj.bias.detach())  # a zero attention output, then W_O's bias
+    q = randn(1, H, T, D // H, seed=1)
+    allowed = (~future & ~is_pad[:, None, :])[:, None]  # [1, 1, T, T], True = may attend
+    assert (F.scaled_dot_product_attention(q, q, q, attn_mask=allowed)[0, :, 0] == 0).all()
+    assert not default[0, 1:].isnan().any(), "the real queries keep finite outputs"
+
+
+# --- left padding in batched generation: position ids ---------------------------------------------
+
+def _tiny_decoder(impl, D: int, H: int, seed: int):
+    """Token embeddings x [B, T, D] + sinusoidal positions at `positions` [B, T], then one causal,
+    padding-masked multi-head self-attention layer with a residual: a stand-in decoder."""
+    mha = seeded_attention(impl.MultiHeadAttention, D, H, seed)
+
+    def run(x, positions, is_pad):
+        table = impl.sinusoidal_positions(int(positions.max()) + 1, D, torch.float64)
+        h = x + table[positions]  # [B, T, D]: each token gets the encoding of its position id
+        mask = impl.causal_mask(x.size(1)) & impl.padding_mask(is_pad)  # [B, T, T]
+        return h + mha(h, h, h, mask)
+
+    return run
+
+
+def test_with_left_padding_position_ids_must_count_from_each_sequences_first_real_token(impl):
+    D, H, T = 8, 2, 5
+    lengths = [5, 3, 1]  # prompts of different lengths, left-padded to T for batched generation
+    prompts = [randn(n, D, seed=10 + i) for i, n in enumerate(lengths)]
+    run = _tiny_decoder(impl, D, H, seed=0)
+    alone = [run(p[None], torch.arange(len(p))[None], torch.zeros(1, len(p), dtype=torch.bool))[0] for p in prompts]
+    n_pad = T - torch.tensor(lengths)  # [B]
+    is_pad = torch.arange(T)[None, :] < n_pad[:, None]  # [B, T]: pads first
+    x = torch.zeros(len(lengths), T, D, dtype=torch.float64)
+    for b, p in enumerate(prompts):
+        x[b, T - len(p):] = p
+    naive = run(x, torch.arange(T).expand(len(lengths), T), is_pad)  # position = column index
+    position_ids = (is_pad.logical_not().cumsum(dim=1) - 1).clamp(min=0)  # 0 at each first real token
+    offset = run(x, position_ids, is_pad)
+    for b, n in enumerate(lengths):
+        assert_close(offset[b, T - n:], alone[b])  # the padded batch reproduces each prompt run alone
+        moved = (naive[b, T - n:] - alone[b]).abs().max().item()
+        assert moved > 0.1 or n == T, f"prompt {b} ({T - n} pads): column positions moved it by only {moved}"
+    # the next token of sequence b goes at position lengths[b], not at column T
+    assert (position_ids[:, -1] + 1).tolist() == lengths
