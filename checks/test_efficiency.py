@@ -690,3 +690,69 @@ def test_positive_random_features_estimate_exp_q_dot_k_without_bias_and_never_go
     trig = trig_random_features(q, w[:2000]) * trig_random_features(k, w[:2000]) * 2000
     per_feature = trig[:2000] + trig[2000:]  # cos·cos + sin·sin for each random direction
     assert (per_feature < 0).float().mean() > 0.1  # measured: 24 % negative (seeded, so stable)
+
+
+# --- causal linear attention is an RNN -------------------------------------------------------------
+
+def _positive_features(x):
+    """φ(x) = elu(x) + 1 > 0 (Katharopoulos et al. 2020), written here for the causal checks."""
+    return F.elu(x) + 1
+
+
+def causal_linear_attention_parallel(q, k, v, mask):
+    """The masked parallel form: weights κ_ts = φ(q_t)·φ(k_s) where mask[t, s] allows it, 0
+    elsewhere, each row normalised to 1. Builds the [T, T] matrix, like softmax attention."""
+    kernel = _positive_features(q) @ _positive_features(k).transpose(-2, -1)  # [B, T, T]
+    kernel = kernel.masked_fill(~mask, 0.0)
+    return (kernel / kernel.sum(-1, keepdim=True)) @ v
+
+
+def causal_linear_attention_recurrent(q, k, v):
+    """The same as an RNN: a state S_t = S_(t-1) + φ(k_t) v_tᵀ [Dk, Dv] and a normaliser
+    z_t = z_(t-1) + φ(k_t) [Dk]; o_t = φ(q_t)ᵀ S_t / φ(q_t)ᵀ z_t. Returns (outputs, the state
+    sizes seen at every step)."""
+    B, T, Dk = q.shape
+    S = torch.zeros(B, Dk, v.size(-1), dtype=q.dtype)
+    z = torch.zeros(B, Dk, dtype=q.dtype)
+    outputs, state_sizes = [], []
+    for t in range(T):
+        fk, fq = _positive_features(k[:, t]), _positive_features(q[:, t])  # [B, Dk]
+        S = S + fk[:, :, None] * v[:, t, None, :]
+        z = z + fk
+        outputs.append((fq[:, None, :] @ S)[:, 0] / (fq * z).sum(-1, keepdim=True))
+        state_sizes.append(S.numel() + z.numel())
+    return torch.stack(outputs, dim=1), state_sizes
+
+
+@given(sizes, st.integers(2, 6), sizes, sizes, seeds)
+def test_causal_linear_attention_run_as_an_rnn_equals_its_masked_parallel_form(impl, B, T, Dk, Dv, seed):
+    # the recurrence has seen exactly keys 0..t at step t: the implementation's causal mask must
+    # select the same keys in the parallel form
+    q, k, v = randn(B, T, Dk, seed=seed), randn(B, T, Dk, seed=seed + 1), randn(B, T, Dv, seed=seed + 2)
+    recurrent, _ = causal_linear_attention_recurrent(q, k, v)
+    assert_close(causal_linear_attention_parallel(q, k, v, impl.causal_mask(T)), recurrent)
+
+
+def test_causal_linear_attention_decodes_with_a_state_of_fixed_size_where_softmax_attention_caches_every_key():
+    # The RNN form keeps Dk·Dv + Dk numbers per sequence whatever t is; a softmax decoder's KV cache
+    # holds (Dk + Dv)·t numbers after t tokens, growing without bound.
+    B, Dk, Dv = 1, 4, 3
+    for T in (4, 64):
+        q, k, v = randn(B, T, Dk, seed=T), randn(B, T, Dk, seed=T + 1), randn(B, T, Dv, seed=T + 2)
+        _, state_sizes = causal_linear_attention_recurrent(q, k, v)
+        assert set(state_sizes) == {B * (Dk * Dv + Dk)}, state_sizes  # the same at every step
+        kv_cache = [k[:, :t + 1].numel() + v[:, :t + 1].numel() for t in range(T)]
+        assert kv_cache == [B * (Dk + Dv) * (t + 1) for t in range(T)]
+    assert kv_cache[-1] > 5 * state_sizes[-1]  # at T = 64: 448 cached numbers against 16
+
+
+def test_causal_linear_attention_prefix_sums_are_a_linear_recurrence_that_a_parallel_scan_computes():
+    # S_t = S_(t-1) + φ(k_t) v_tᵀ is h_t = a_t h_(t-1) + b_t with a_t = 1: a cumulative sum, which
+    # torch.cumsum (a parallel scan) computes for all t at once, giving the same outputs again.
+    B, T, Dk, Dv = 2, 9, 3, 2
+    q, k, v = randn(B, T, Dk, seed=0), randn(B, T, Dk, seed=1), randn(B, T, Dv, seed=2)
+    fq, fk = _positive_features(q), _positive_features(k)
+    states = torch.cumsum(fk[..., :, None] * v[..., None, :], dim=1)  # [B, T, Dk, Dv]: every S_t
+    normalisers = torch.cumsum(fk, dim=1)  # [B, T, Dk]: every z_t
+    scanned = (fq[..., None, :] @ states)[..., 0, :] / (fq * normalisers).sum(-1, keepdim=True)
+    assert_close(scanned, causal_linear_attention_recurrent(q, k, v)[0])

@@ -17,6 +17,9 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from torch.testing import assert_close
+
+from checks.strategies import randn
 
 N = 2_000  # (q, k) pairs per d_k: the relative SE of a sample variance is then √((κ - 1)/N) <= 0.035
 DKS = (16, 64, 256, 1024)
@@ -273,3 +276,58 @@ def test_for_correlated_queries_and_keys_the_dot_product_grows_like_dk_so_only_o
         assert abs(aligned.mean().item() / d_k - 1) <= 0.06, f"d_k={d_k}: mean q·q = {aligned.mean():.1f}"
         by_sqrt = (aligned / math.sqrt(d_k)).mean().item()
         assert abs(by_sqrt / math.sqrt(d_k) - 1) <= 0.06, f"d_k={d_k}: q·q/√d_k = {by_sqrt:.2f}, grows like √d_k"
+
+
+# --- logit growth, QK-norm and soft-capping ----------------------------------------------------------
+
+def _entropy(w: torch.Tensor) -> torch.Tensor:
+    """Entropy of each row of weights (nats); 0 for one-hot, log S for uniform."""
+    return -(w * w.clamp(min=1e-300).log()).sum(-1)
+
+
+def _rms_normalise(x: torch.Tensor) -> torch.Tensor:
+    """QK-norm without a learned gain: each vector divided by its RMS, so its norm is √Dk."""
+    return x / x.pow(2).mean(-1, keepdim=True).sqrt()
+
+
+def test_scaling_the_query_and_key_projections_by_c_multiplies_the_logits_by_c_squared_and_collapses_attention(impl):
+    # W_Q, W_K -> c W_Q, c W_K multiplies every q·k by c². Read back from the weights (log w minus its
+    # row mean), the logits scale by exactly c²; the attention entropy falls towards 0 (one-hot).
+    T, Dk = 16, 16
+    q, k = randn(T, Dk, seed=0), randn(T, Dk, seed=1)
+
+    def centred_logits(c):
+        log_w = impl.attention_weights(c * q, c * k).log()
+        return log_w - log_w.mean(-1, keepdim=True)
+
+    for c in (2.0, 3.0):
+        assert_close(centred_logits(c), c**2 * centred_logits(1.0))
+    entropy = [_entropy(impl.attention_weights(c * q, c * k)).mean().item() for c in (1.0, 2.0, 4.0, 8.0)]
+    # measured: 2.38, 0.87, 0.17, 0.065 nats (uniform over 16 keys: 2.77)
+    assert all(a > b for a, b in zip(entropy, entropy[1:])) and entropy[-1] < 0.1, entropy
+
+
+def test_qk_norm_bounds_the_logits_so_scaling_the_projections_changes_nothing(impl):
+    # Normalising q and k to norm √Dk before the product bounds every logit by √Dk (Cauchy-Schwarz:
+    # |q̂·k̂|/√Dk <= √Dk·√Dk/√Dk), and makes the weights blind to the scale c of the projections.
+    T, Dk = 16, 16
+    q, k = randn(T, Dk, seed=0), randn(T, Dk, seed=1)
+    reference = impl.attention_weights(_rms_normalise(q), _rms_normalise(k))
+    for c in (0.1, 8.0, 1000.0):
+        w = impl.attention_weights(_rms_normalise(c * q), _rms_normalise(c * k))
+        assert_close(w, reference)
+    log_w = reference.log()
+    spread = (log_w.amax(-1) - log_w.amin(-1)).max().item()  # largest logit gap within a row
+    assert spread <= 2 * math.sqrt(Dk), f"logit gap {spread:.2f} exceeds 2√Dk = {2 * math.sqrt(Dk)}"
+
+
+def test_tanh_soft_capping_bounds_every_logit_and_leaves_small_ones_almost_unchanged():
+    # Gemma 2 caps attention logits as cap·tanh(s/cap) with cap = 50.
+    cap = 50.0
+    s = torch.linspace(-1e6, 1e6, 20_001, dtype=torch.float64)
+    capped = cap * torch.tanh(s / cap)
+    assert capped.abs().max() <= cap and (capped.diff() >= 0).all()  # bounded and order-preserving
+    small = torch.linspace(-cap / 10, cap / 10, 101, dtype=torch.float64)
+    error = (cap * torch.tanh(small / cap) - small).abs()
+    assert (error <= small.abs() ** 3 / (3 * cap**2) + 1e-12).all()  # tanh x = x - x³/3 + ...: < 0.4 % at cap/10
+    assert error.max() / (cap / 10) < 0.004

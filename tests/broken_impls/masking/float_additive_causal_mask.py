@@ -1,0 +1,16 @@
+"""The causal mask is returned as PyTorch's additive float mask (0 allowed, -inf blocked), not as a bool mask."""
+
+from torch import nn
+
+from solutions.attention import attention_weights, scaled_dot_product_attention  # noqa: F401  the other components,
+from solutions.multi_head import MultiHeadAttention, merge_heads, split_heads  # noqa: F401  correct, for the checks
+from solutions.cross_attention import CrossAttention  # noqa: F401  that combine them with masks
+from solutions.positional import sinusoidal_positions  # noqa: F401
+from solutions.masking import padding_mask  # noqa: F401  the component's other name, correct
+
+
+def causal_mask(T):
+    return nn.Transformer.generate_square_subsequent_mask(T)  # float: 0 on and below the diagonal, -inf above
+
+
+MUST_FAIL = set()

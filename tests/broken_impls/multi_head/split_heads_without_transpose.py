@@ -1,0 +1,34 @@
+"""Heads are split with x.view(B, H, T, Dk) (and merged back with the matching view), without the transpose."""
+
+from torch import nn
+
+from solutions.attention import attention_weights, scaled_dot_product_attention  # noqa: F401  the other components,
+from solutions.masking import causal_mask, padding_mask  # noqa: F401  correct, for the checks that combine them
+from solutions.cross_attention import CrossAttention  # noqa: F401  with multi-head attention
+from solutions.positional import sinusoidal_positions  # noqa: F401
+
+
+def split_heads(x, n_heads):
+    B, T, D = x.shape
+    return x.view(B, n_heads, T, D // n_heads)  # right shape, wrong contents
+
+
+def merge_heads(x):
+    B, H, T, Dk = x.shape
+    return x.view(B, T, H * Dk)  # undoes the view above, so the round trip looks fine
+
+
+class MultiHeadAttention(nn.Module):
+    def __init__(self, d_model, n_heads):
+        super().__init__()
+        self.n_heads = n_heads
+        self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(d_model, d_model) for _ in range(4))
+
+    def forward(self, query, key, value, mask=None):
+        q, k, v = (split_heads(p(x), self.n_heads) for p, x in ((self.q_proj, query), (self.k_proj, key), (self.v_proj, value)))
+        if mask is not None:
+            mask = mask.unsqueeze(-3)
+        return self.out_proj(merge_heads(scaled_dot_product_attention(q, k, v, mask)))
+
+
+MUST_FAIL = set()

@@ -1,0 +1,17 @@
+"""The sines fill the first D/2 dimensions and the cosines the last D/2, instead of interleaving them."""
+
+import torch
+
+from solutions.attention import attention_weights, scaled_dot_product_attention  # noqa: F401  the other components,
+from solutions.masking import causal_mask, padding_mask  # noqa: F401  correct, for the checks that combine them
+from solutions.multi_head import MultiHeadAttention, merge_heads, split_heads  # noqa: F401  with positions
+from solutions.cross_attention import CrossAttention  # noqa: F401
+
+
+def sinusoidal_positions(T, D, dtype=torch.float32):
+    t = torch.arange(T, dtype=torch.float64)[:, None]
+    w = 10000.0 ** (-torch.arange(0, D, 2, dtype=torch.float64) / D)
+    return torch.cat([(t * w).sin(), (t * w).cos()], dim=-1).to(dtype)  # [sin ... sin, cos ... cos]
+
+
+MUST_FAIL = set()
