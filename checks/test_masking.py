@@ -157,7 +157,9 @@ def test_adding_a_finite_mask_or_a_bias_before_scaling_changes_the_weights(impl)
     leak_before = ((scores + finite) / root).softmax(-1)[future].sum()
     leak_after = (scores / root + finite).softmax(-1)[future].sum()
     assert leak_before > 1e-6, f"M = -100 added before scaling leaked only {leak_before:.2e}"
-    assert leak_after < 1e-30 and (impl.attention_weights(q, k, causal)[future] == 0).all()
+    assert leak_after < 1e-30, f"M = -100 added after scaling leaked {leak_after:.2e}"
+    on_future = impl.attention_weights(q, k, causal)[future]
+    assert (on_future == 0).all(), f"the implementation's boolean causal mask leaks {on_future.max().item():.2e} to a future key"
 
     distance = torch.arange(T)[:, None] - torch.arange(T)[None, :]  # t - s
     bias = (-0.5 * distance.clamp(min=0)).double().masked_fill(future, float("-inf"))  # ALiBi-like
@@ -173,7 +175,7 @@ def test_padding_mask_is_true_at_real_keys_and_has_one_row_for_all_queries(impl,
     mask = impl.padding_mask(is_pad)
     assert mask.dtype == torch.bool, f"padding_mask gave dtype {mask.dtype}, expected torch.bool"
     assert mask.shape == (B, 1, S), f"padding_mask gave shape {tuple(mask.shape)}, expected [B, 1, S]"
-    assert torch.equal(mask[:, 0], ~is_pad)
+    assert torch.equal(mask[:, 0], ~is_pad), f"padding_mask({is_pad.int().tolist()}) = {mask[:, 0].int().tolist()}: True must mark the real tokens (may attend), not the pads"
 
 
 @given(self_attention_inputs(), st.data())
@@ -236,7 +238,8 @@ def test_adding_the_pad_constant_to_embeddings_instead_of_scores_does_not_hide_p
     fooled = ~EXAMPLE_IS_PAD & EXAMPLE_IS_PAD.any(-1, keepdim=True) & (x.sum(-1) < 0)  # [B, T]
     assert fooled.sum() == 2 and (on_pads[fooled] > 0.99).all(), f"weight on pads per query: {on_pads}"
     right = impl.attention_weights(x, x, impl.padding_mask(EXAMPLE_IS_PAD))
-    assert ((right * EXAMPLE_IS_PAD[:, None, :]).sum(-1) == 0).all()
+    on_pads_right = (right * EXAMPLE_IS_PAD[:, None, :]).sum(-1)
+    assert (on_pads_right == 0).all(), f"with the implementation's padding mask, weight on pads per query: {on_pads_right}"
 
 
 def test_softmax_over_the_query_axis_does_not_give_each_query_a_distribution_over_keys(impl):
@@ -252,7 +255,7 @@ def test_softmax_over_the_query_axis_does_not_give_each_query_a_distribution_ove
     assert_close(wrong.sum(-2)[EXAMPLE_IS_PAD], torch.ones(int(EXAMPLE_IS_PAD.sum()), dtype=torch.float64))
     right = impl.attention_weights(x, x, impl.padding_mask(EXAMPLE_IS_PAD))
     assert_close(right.sum(-1), torch.ones(B, T, dtype=torch.float64))
-    assert (right.transpose(1, 2)[EXAMPLE_IS_PAD] == 0).all()
+    assert (right.transpose(1, 2)[EXAMPLE_IS_PAD] == 0).all(), f"the implementation puts weight on padded keys:\n{right}"
 
 
 def test_one_minus_the_pad_flag_times_minus_10000_hides_the_real_tokens_and_keeps_the_pads(impl):
@@ -266,7 +269,8 @@ def test_one_minus_the_pad_flag_times_minus_10000_hides_the_real_tokens_and_keep
     on_pads = (wrong * EXAMPLE_IS_PAD[:, None, :]).sum(-1)  # [B, T]
     assert_close(on_pads[:2], torch.ones(2, T, dtype=torch.float64))
     right = impl.attention_weights(x, x, impl.padding_mask(EXAMPLE_IS_PAD))
-    assert ((right * EXAMPLE_IS_PAD[:, None, :]).sum(-1) == 0).all()
+    on_pads_right = (right * EXAMPLE_IS_PAD[:, None, :]).sum(-1)
+    assert (on_pads_right == 0).all(), f"with the implementation's padding mask, weight on pads per query: {on_pads_right}"
     assert_close(right[2], scores[2].softmax(-1))  # the unpadded sequence: plain attention
 
 
@@ -310,7 +314,8 @@ def test_shifting_every_score_of_an_unpadded_row_by_minus_10000_costs_float32_pr
     q, k = randn(5, 8, seed=1).float(), randn(5, 8, seed=2).float()
     everything = impl.padding_mask(torch.zeros(1, 5, dtype=torch.bool))[0]  # [1, S], all True
     exact = (q.double() @ k.double().T / math.sqrt(8)).softmax(-1)
-    assert (impl.attention_weights(q, k, everything) - exact).abs().max() < 1e-6  # measured 4e-8
+    error = (impl.attention_weights(q, k, everything) - exact).abs().max().item()
+    assert error < 1e-6, f"with a mask that allows every key the float32 weights are off by {error:.1e}"  # measured 4e-8
 
 
 # --- causal and padding together ------------------------------------------------------------
@@ -335,7 +340,7 @@ def test_under_causal_and_padding_masks_every_real_query_keeps_at_least_its_own_
     mask = impl.causal_mask(T) & impl.padding_mask(is_pad)  # [B, T, T]
     own = mask.diagonal(dim1=-2, dim2=-1)  # [B, T]: may query t read key t?
     assert torch.equal(own, ~is_pad), "a real query lost its own key (or a pad query kept it)"
-    assert mask.any(-1)[~is_pad].all()
+    assert mask.any(-1)[~is_pad].all(), "a real query has no key left under the combined mask"
 
 
 @given(sizes, lengths, st.data())
@@ -362,7 +367,7 @@ def test_a_nan_from_a_fully_masked_pad_row_would_poison_real_positions_in_the_ne
     assert plain(x)[0, 0].isnan().all() and plain(plain(x))[0, 1:].isnan().all()
     out = impl.scaled_dot_product_attention(x, x, x, mask)
     out2 = impl.scaled_dot_product_attention(out, out, out, mask)
-    assert out2.isfinite().all()
+    assert out2.isfinite().all(), "a NaN from the empty pad row reached the next layer: the contract zeroes empty rows"
     real = (~is_pad)[0]  # what the real positions see: attention over the real tokens alone
     y = x[:, real]
     y2 = impl.scaled_dot_product_attention(y, y, y, impl.causal_mask(T - 1))

@@ -152,6 +152,25 @@ def test_masked_multi_head_attention_matches_torch_multihead_attention(impl, cas
         assert_close(mha(query, key, value, mask), expected)
 
 
+@pytest.mark.parametrize("H", [2, 3], ids=lambda h: f"B=H={h}")
+def test_the_mask_of_each_sequence_applies_to_every_head(impl, H):
+    # B = H is where a [B, T, S] mask applied to [B, H, T, S] scores without a head axis goes wrong
+    # silently: it broadcasts sequence b's mask onto head b of EVERY sequence
+    B, T, Dk = H, 4, 2
+    D = H * Dk
+    mha = seeded_attention(impl.MultiHeadAttention, D, H, seed=H)
+    x = randn(B, T, D, seed=H + 1)
+    is_pad = torch.zeros(B, T, dtype=torch.bool)
+    for b in range(B):
+        is_pad[b, T - 1 - b:] = True  # sequence b has b + 1 pads: a different mask per sequence
+    allowed = ~is_pad[:, None, :].expand(B, T, T)  # [B, T, S], True = may attend
+    expected, _ = torch_twin(mha, H)(x, x, x, key_padding_mask=is_pad, need_weights=False)
+    with torch.no_grad():
+        out = mha(x, x, x, allowed)
+    assert_close(out, expected, msg=lambda m: f"each sequence's mask must reach all H heads (give it a head "
+                                               f"axis: [B, 1, T, S]), not head b of every sequence:\n{m}")
+
+
 @given(st.integers(2, 4), heads, sizes, st.data(), seeds)
 def test_heads_are_independent_before_the_output_projection(impl, H, Dk, T, data, seed):
     i = data.draw(st.integers(0, H - 1), label="perturbed head")
@@ -264,7 +283,8 @@ def test_without_the_reduction_the_concatenation_is_h_times_d_model_wide_and_the
     full = _FullWidthHeads(D, H, device="meta")  # counted, never allocated
     assert full.out_proj.in_features == H * D == 4096
     reduced = _parameters(impl.MultiHeadAttention(D, H))
-    assert reduced == _parameters(impl.MultiHeadAttention(D, 1)) == 4 * D * D + 4 * D == 1_050_624
+    single = _parameters(impl.MultiHeadAttention(D, 1))
+    assert reduced == single == 4 * D * D + 4 * D == 1_050_624, f"{reduced} parameters with 8 heads, {single} with 1"
     assert _parameters(full) == 4 * H * D * D + 3 * H * D + D == 8_401_408  # 8.0 x the reduced count
     # FLOPs at a size that runs: exactly H times the reduced module's
     D, T = D_MODEL, T_SELF

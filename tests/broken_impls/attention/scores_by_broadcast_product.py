@@ -23,4 +23,6 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     return attention_weights(q, k, mask) @ v
 
 
-MUST_FAIL = set()
+MUST_FAIL = {
+    "checks/test_efficiency.py::test_doubling_n_multiplies_flops_by_4_for_self_attention_and_by_2_for_rnn_and_convolution",
+}

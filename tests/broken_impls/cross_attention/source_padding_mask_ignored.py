@@ -11,4 +11,7 @@ class CrossAttention(MultiHeadAttention):
         return super().forward(x, memory, memory)  # mask dropped
 
 
-MUST_FAIL = set()
+MUST_FAIL = {
+    "checks/test_cross_attention.py::test_cross_attention_matches_torch_transformer_decoder_layer",
+    "checks/test_cross_attention.py::test_padded_encoder_positions_do_not_affect_the_output",
+}

@@ -11,4 +11,9 @@ def padding_mask(is_pad):
     return ~is_pad  # [B, S]: against [B, T, S] scores it lines B up with T
 
 
-MUST_FAIL = set()
+MUST_FAIL = {
+    "checks/test_masking.py::test_combined_causal_and_padding_mask_equals_applying_both",
+    "checks/test_masking.py::test_padding_mask_is_true_at_real_keys_and_has_one_row_for_all_queries",
+    "checks/test_masking.py::test_under_causal_and_padding_masks_every_real_query_keeps_at_least_its_own_key",
+    "checks/test_masking.py::test_with_left_padding_the_pad_queries_before_the_first_real_token_have_no_key_at_all",
+}

@@ -29,4 +29,11 @@ class MultiHeadAttention(nn.Module):
         return self.out_proj(merge_heads(weights @ v))
 
 
-MUST_FAIL = set()
+MUST_FAIL = {
+    "checks/test_cross_attention.py::test_cross_attention_is_multi_head_attention_and_with_memory_equal_to_x_it_is_self_attention",
+    "checks/test_masking.py::test_combined_causal_and_padding_mask_equals_applying_both",
+    "checks/test_masking.py::test_masked_multi_head_attention_matches_torch_multihead_attention_with_key_padding_mask",
+    "checks/test_multi_head.py::test_masked_multi_head_attention_matches_torch_multihead_attention",
+    "checks/test_multi_head.py::test_multi_head_attention_matches_torch_multihead_attention",
+    "checks/test_multi_head.py::test_one_fused_projection_then_reshape_equals_h_separate_per_head_projections",
+}

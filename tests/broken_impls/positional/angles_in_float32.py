@@ -17,4 +17,8 @@ def sinusoidal_positions(T, D, dtype=torch.float32):
     return pe
 
 
-MUST_FAIL = set()
+MUST_FAIL = {
+    "checks/test_positional.py::test_all_sine_variant_has_no_linear_map_from_position_t_to_t_plus_k",
+    "checks/test_positional.py::test_encoding_is_defined_and_bounded_at_position_one_million",
+    "checks/test_positional.py::test_far_positions_are_accurate_to_the_requested_dtype",
+}

@@ -17,4 +17,10 @@ def sinusoidal_positions(T, D, dtype=torch.float32):
     return pe.to(dtype)
 
 
-MUST_FAIL = set()
+MUST_FAIL = {
+    "checks/test_positional.py::test_encoding_is_defined_and_bounded_at_position_one_million",
+    "checks/test_positional.py::test_far_positions_are_accurate_to_the_requested_dtype",
+    "checks/test_positional.py::test_pe_at_t_plus_k_is_a_rotation_of_pe_at_t_that_does_not_depend_on_t",
+    "checks/test_positional.py::test_sinusoidal_table_matches_the_formula_computed_by_hand",
+    "checks/test_positional.py::test_wavelengths_grow_geometrically_from_2pi_to_almost_10000_times_2pi",
+}
