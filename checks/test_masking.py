@@ -5,7 +5,10 @@ Oracles: `nn.Transformer.generate_square_subsequent_mask` for the causal pattern
 mask and for a causal mask combined with one; PyTorch merges its `attn_mask` and
 `key_padding_mask` itself, so it is an independent account of "applying both".
 The errata checks re-create the wrong recipes of the sources in a few lines each and
-set them against the implementation under test.
+set them against the implementation under test. How PyTorch itself treats float16 constants
+and all-masked rows is checked on PyTorch (and NumPy) directly. The left-padding check runs a
+one-layer stand-in decoder built from the contract's masks, positions and attention, and
+compares the padded batch with each prompt run alone.
 Weights come from seeded generators (see `_mha`), so every example is reproducible.
 """
 

@@ -6,7 +6,10 @@ Oracles:
 - PyTorch's own modules: `nn.Embedding` (learned positions), `nn.TransformerEncoderLayer`;
 - for claims about attention itself, the implementation's own MultiHeadAttention and
   scaled_dot_product_attention (qbank.adapters.pytorch provides both, so those checks grade
-  PyTorch too; it has no sinusoidal table, so the checks that need one are skipped there).
+  PyTorch too; it has no sinusoidal table, so the checks that need one are skipped there),
+  and PyTorch's nn.MultiheadAttention for the facts no classic bug would break;
+- at far positions (t up to 10^6), the table in float64 at the rows checked, compared at the
+  requested dtype's precision: the contract's values must be accurate in every dtype.
 
 The all-sine formula of 001 (every dimension a sine, i read as the dimension index), RoPE
 (Su et al. 2021) and ALiBi (Press et al. 2022) are re-created here in a few lines each.
