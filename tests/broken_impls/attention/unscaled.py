@@ -1,11 +1,7 @@
-"""Attention without the 1/sqrt(Dk) scaling."""
+"""Attention without the 1/sqrt(Dk) scaling (the file defines the attention names only: the checks of
+other components are skipped, which tests/test_impl_plugin.py relies on)."""
 
 import torch
-
-from solutions.masking import causal_mask, padding_mask  # noqa: F401  the other components, correct,
-from solutions.multi_head import MultiHeadAttention, merge_heads, split_heads  # noqa: F401  for the checks
-from solutions.cross_attention import CrossAttention  # noqa: F401  that combine them with attention
-from solutions.positional import sinusoidal_positions  # noqa: F401
 
 
 def attention_weights(q, k, mask=None):
@@ -23,18 +19,12 @@ MUST_FAIL = {
     "checks/test_attention.py::test_attention_matches_torch_scaled_dot_product_attention",
     "checks/test_attention.py::test_masked_attention_matches_torch_scaled_dot_product_attention",
     "checks/test_attention.py::test_score_of_query_t_and_key_s_is_their_dot_product_divided_by_sqrt_dk",
-    "checks/test_attention_concepts.py::test_changing_the_value_projection_changes_the_output_but_not_the_attention_weights",
     "checks/test_attention_concepts.py::test_different_attention_weights_give_the_same_output_when_value_rows_coincide",
     "checks/test_attention_concepts.py::test_the_key_with_the_largest_weight_can_contribute_nothing_to_the_output",
     "checks/test_attention_concepts.py::test_with_a_shared_projection_the_weight_on_the_diagonal_grows_with_dk",
     "checks/test_attention_concepts.py::test_with_more_keys_than_value_dimensions_plus_one_many_weight_rows_give_the_same_output",
     "checks/test_attention_concepts.py::test_with_one_shared_projection_for_queries_and_keys_the_scores_are_symmetric",
-    "checks/test_cross_attention.py::test_cross_attention_matches_torch_transformer_decoder_layer",
-    "checks/test_cross_attention.py::test_weights_are_t_by_s_and_the_output_has_one_row_per_decoder_position",
     "checks/test_masking.py::test_adding_a_zero_or_minus_inf_mask_before_or_after_scaling_gives_the_same_weights",
-    "checks/test_masking.py::test_one_minus_the_pad_flag_times_minus_10000_hides_the_real_tokens_and_keeps_the_pads",
-    "checks/test_masking.py::test_shifting_every_score_of_an_unpadded_row_by_minus_10000_costs_float32_precision",
-    "checks/test_multi_head.py::test_each_head_has_its_own_t_by_s_weights_so_the_number_of_scores_grows_h_fold",
     "checks/test_scaling.py::test_qk_norm_bounds_the_logits_so_scaling_the_projections_changes_nothing",
     "checks/test_scaling.py::test_the_implementations_scores_have_unit_variance_whatever_dk",
     "checks/test_scaling.py::test_with_scaling_the_softmax_does_not_saturate_as_dk_grows",
