@@ -50,3 +50,23 @@ def pads(draw, shape: tuple[int, int]):
     pad = draw(arrays(np.bool_, shape))
     pad[:, 0] &= ~pad[:, 1:].all(axis=1)  # a row that is padding everywhere keeps token 0 real
     return torch.from_numpy(pad)
+
+
+@st.composite
+def qkv_stress(draw, batch: tuple[int, ...] | None = None):
+    """(q, k, v) as `qkv` draws them, with two changes that expose classic mistakes:
+    - in about half the examples T = S >= 2, where weights returned as [S, T] (transposed) have
+      the right shape and only their values can give them away;
+    - q and k are multiplied by a factor of 1, 10 or 100, so |scores| reach ~1e5, far past
+      exp()'s float64 overflow at ~709: a softmax that does not subtract the row maximum
+      returns inf/inf = NaN there.
+    Entries stay exact float64 numbers, so comparisons with PyTorch still hold to ~1e-12."""
+    batch = batch if batch is not None else tuple(draw(st.lists(sizes, min_size=0, max_size=2)))
+    if draw(st.booleans()):
+        T = S = draw(st.integers(min_value=2, max_value=5))
+    else:
+        T, S = draw(sizes), draw(sizes)
+    Dk, Dv = draw(sizes), draw(sizes)
+    scale = draw(st.sampled_from([1.0, 10.0, 100.0]))
+    return (scale * draw(tensors(*batch, T, Dk)), scale * draw(tensors(*batch, S, Dk)),
+            draw(tensors(*batch, S, Dv)))

@@ -5,12 +5,17 @@ Oracles: `nn.Transformer.generate_square_subsequent_mask` for the causal pattern
 mask and for a causal mask combined with one; PyTorch merges its `attn_mask` and
 `key_padding_mask` itself, so it is an independent account of "applying both".
 The errata checks re-create the wrong recipes of the sources in a few lines each and
-set them against the implementation under test.
+set them against the implementation under test. How PyTorch itself treats float16 constants
+and all-masked rows is checked on PyTorch (and NumPy) directly. The left-padding check runs a
+one-layer stand-in decoder built from the contract's masks, positions and attention, and
+compares the padded batch with each prompt run alone.
 Weights come from seeded generators (see `_mha`), so every example is reproducible.
 """
 
 import math
 
+import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given
@@ -155,7 +160,9 @@ def test_adding_a_finite_mask_or_a_bias_before_scaling_changes_the_weights(impl)
     leak_before = ((scores + finite) / root).softmax(-1)[future].sum()
     leak_after = (scores / root + finite).softmax(-1)[future].sum()
     assert leak_before > 1e-6, f"M = -100 added before scaling leaked only {leak_before:.2e}"
-    assert leak_after < 1e-30 and (impl.attention_weights(q, k, causal)[future] == 0).all()
+    assert leak_after < 1e-30, f"M = -100 added after scaling leaked {leak_after:.2e}"
+    on_future = impl.attention_weights(q, k, causal)[future]
+    assert (on_future == 0).all(), f"the implementation's boolean causal mask leaks {on_future.max().item():.2e} to a future key"
 
     distance = torch.arange(T)[:, None] - torch.arange(T)[None, :]  # t - s
     bias = (-0.5 * distance.clamp(min=0)).double().masked_fill(future, float("-inf"))  # ALiBi-like
@@ -171,7 +178,7 @@ def test_padding_mask_is_true_at_real_keys_and_has_one_row_for_all_queries(impl,
     mask = impl.padding_mask(is_pad)
     assert mask.dtype == torch.bool, f"padding_mask gave dtype {mask.dtype}, expected torch.bool"
     assert mask.shape == (B, 1, S), f"padding_mask gave shape {tuple(mask.shape)}, expected [B, 1, S]"
-    assert torch.equal(mask[:, 0], ~is_pad)
+    assert torch.equal(mask[:, 0], ~is_pad), f"padding_mask({is_pad.int().tolist()}) = {mask[:, 0].int().tolist()}: True must mark the real tokens (may attend), not the pads"
 
 
 @given(self_attention_inputs(), st.data())
@@ -234,7 +241,8 @@ def test_adding_the_pad_constant_to_embeddings_instead_of_scores_does_not_hide_p
     fooled = ~EXAMPLE_IS_PAD & EXAMPLE_IS_PAD.any(-1, keepdim=True) & (x.sum(-1) < 0)  # [B, T]
     assert fooled.sum() == 2 and (on_pads[fooled] > 0.99).all(), f"weight on pads per query: {on_pads}"
     right = impl.attention_weights(x, x, impl.padding_mask(EXAMPLE_IS_PAD))
-    assert ((right * EXAMPLE_IS_PAD[:, None, :]).sum(-1) == 0).all()
+    on_pads_right = (right * EXAMPLE_IS_PAD[:, None, :]).sum(-1)
+    assert (on_pads_right == 0).all(), f"with the implementation's padding mask, weight on pads per query: {on_pads_right}"
 
 
 def test_softmax_over_the_query_axis_does_not_give_each_query_a_distribution_over_keys(impl):
@@ -250,7 +258,7 @@ def test_softmax_over_the_query_axis_does_not_give_each_query_a_distribution_ove
     assert_close(wrong.sum(-2)[EXAMPLE_IS_PAD], torch.ones(int(EXAMPLE_IS_PAD.sum()), dtype=torch.float64))
     right = impl.attention_weights(x, x, impl.padding_mask(EXAMPLE_IS_PAD))
     assert_close(right.sum(-1), torch.ones(B, T, dtype=torch.float64))
-    assert (right.transpose(1, 2)[EXAMPLE_IS_PAD] == 0).all()
+    assert (right.transpose(1, 2)[EXAMPLE_IS_PAD] == 0).all(), f"the implementation puts weight on padded keys:\n{right}"
 
 
 def test_one_minus_the_pad_flag_times_minus_10000_hides_the_real_tokens_and_keeps_the_pads(impl):
@@ -264,22 +272,37 @@ def test_one_minus_the_pad_flag_times_minus_10000_hides_the_real_tokens_and_keep
     on_pads = (wrong * EXAMPLE_IS_PAD[:, None, :]).sum(-1)  # [B, T]
     assert_close(on_pads[:2], torch.ones(2, T, dtype=torch.float64))
     right = impl.attention_weights(x, x, impl.padding_mask(EXAMPLE_IS_PAD))
-    assert ((right * EXAMPLE_IS_PAD[:, None, :]).sum(-1) == 0).all()
+    on_pads_right = (right * EXAMPLE_IS_PAD[:, None, :]).sum(-1)
+    assert (on_pads_right == 0).all(), f"with the implementation's padding mask, weight on pads per query: {on_pads_right}"
     assert_close(right[2], scores[2].softmax(-1))  # the unpadded sequence: plain attention
 
 
-def test_a_minus_1e9_mask_constant_overflows_in_float16_and_turns_kept_scores_into_nan(impl):
-    # float16 tops out at 65504: -1e9 (and even -1e5) rounds to -inf, and the multiplicative
-    # recipe (1 - keep) * constant then computes 0 * -inf = NaN at every KEPT key.
-    assert torch.tensor(-1e9, dtype=torch.float16).isneginf() and torch.tensor(-1e5).half().isneginf()
-    q, k = randn(3, 5, 8, seed=0).half(), randn(3, 5, 8, seed=1).half()
+def test_float16_cannot_hold_minus_1e9_so_masked_fill_raises_and_an_all_masked_row_turns_nan():
+    # float16 tops out at 65504, so -1e9 (and even -1e5) is not a float16 number. What that does
+    # depends on how the constant reaches the scores:
+    scores = randn(3, 5, 5, seed=0).half()  # [B, T, S]
+    pad = EXAMPLE_IS_PAD[:, None, :].expand(3, 5, 5)
+    kept = ~pad
+    # 1. masked_fill refuses a value the dtype cannot hold
+    with pytest.raises(RuntimeError, match="overflow"):
+        scores.masked_fill(pad, -1e9)
+    # 2. the multiplicative recipe with a Python scalar is computed in float32 and rounded once:
+    #    -0 at kept keys, -inf at pads, so the softmax is finite and right (not NaN)
     keep = (~EXAMPLE_IS_PAD).half()[:, None, :]  # [B, 1, S], 1 = real token
-    scores = q @ k.transpose(1, 2) / math.sqrt(8)
-    wrong = (scores + (1 - keep) * torch.tensor(-1e9, dtype=torch.float16)).softmax(-1)
-    assert wrong.isnan().all(), "every row has a kept key, so every row should be NaN"
-    right = impl.attention_weights(q, k, impl.padding_mask(EXAMPLE_IS_PAD))  # bool mask, no constant
-    assert right.dtype == torch.float16 and right.isfinite().all()
-    assert (right.transpose(1, 2)[EXAMPLE_IS_PAD] == 0).all()
+    additive = ((1 - keep) * -1e9).expand(3, 5, 5)
+    assert (additive[kept] == 0).all() and additive[pad].isneginf().all(), additive
+    weights = (scores + additive).softmax(-1)
+    assert weights.isfinite().all() and (weights[pad] == 0).all(), weights
+    # 3. the constant materialised in float16 first is -inf, and 0 * -inf = NaN at every KEPT key;
+    #    NumPy 2 does the same with a plain Python scalar (weak scalar typing keeps float16)
+    materialised = ((1 - keep) * torch.tensor(-1e9, dtype=torch.float16)).expand(3, 5, 5)
+    assert materialised[kept].isnan().all(), materialised
+    with np.errstate(over="ignore", invalid="ignore"):
+        numpy_additive = (1 - keep.numpy()) * -1e9
+    assert numpy_additive.dtype == np.float16 and np.isnan(numpy_additive[kept[:, :1].numpy()]).all()
+    # 4. a row with no real key at all: every score becomes -inf and the softmax is 0/0 = NaN
+    all_masked = (scores[0, 0] + torch.full((5,), -1e9)).half()  # -1e9 rounds to -inf in float16
+    assert all_masked.isneginf().all() and all_masked.softmax(-1).isnan().all()
 
 
 def test_shifting_every_score_of_an_unpadded_row_by_minus_10000_costs_float32_precision(impl):
@@ -294,7 +317,8 @@ def test_shifting_every_score_of_an_unpadded_row_by_minus_10000_costs_float32_pr
     q, k = randn(5, 8, seed=1).float(), randn(5, 8, seed=2).float()
     everything = impl.padding_mask(torch.zeros(1, 5, dtype=torch.bool))[0]  # [1, S], all True
     exact = (q.double() @ k.double().T / math.sqrt(8)).softmax(-1)
-    assert (impl.attention_weights(q, k, everything) - exact).abs().max() < 1e-6  # measured 4e-8
+    error = (impl.attention_weights(q, k, everything) - exact).abs().max().item()
+    assert error < 1e-6, f"with a mask that allows every key the float32 weights are off by {error:.1e}"  # measured 4e-8
 
 
 # --- causal and padding together ------------------------------------------------------------
@@ -319,7 +343,7 @@ def test_under_causal_and_padding_masks_every_real_query_keeps_at_least_its_own_
     mask = impl.causal_mask(T) & impl.padding_mask(is_pad)  # [B, T, T]
     own = mask.diagonal(dim1=-2, dim2=-1)  # [B, T]: may query t read key t?
     assert torch.equal(own, ~is_pad), "a real query lost its own key (or a pad query kept it)"
-    assert mask.any(-1)[~is_pad].all()
+    assert mask.any(-1)[~is_pad].all(), "a real query has no key left under the combined mask"
 
 
 @given(sizes, lengths, st.data())
@@ -346,8 +370,68 @@ def test_a_nan_from_a_fully_masked_pad_row_would_poison_real_positions_in_the_ne
     assert plain(x)[0, 0].isnan().all() and plain(plain(x))[0, 1:].isnan().all()
     out = impl.scaled_dot_product_attention(x, x, x, mask)
     out2 = impl.scaled_dot_product_attention(out, out, out, mask)
-    assert out2.isfinite().all()
+    assert out2.isfinite().all(), "a NaN from the empty pad row reached the next layer: the contract zeroes empty rows"
     real = (~is_pad)[0]  # what the real positions see: attention over the real tokens alone
     y = x[:, real]
     y2 = impl.scaled_dot_product_attention(y, y, y, impl.causal_mask(T - 1))
     assert_close(out2[:, real], impl.scaled_dot_product_attention(y2, y2, y2, impl.causal_mask(T - 1)))
+
+
+def test_torch_multihead_attention_returns_nan_for_a_query_with_every_key_blocked_unless_it_routes_to_sdpa():
+    # The same left-padded row (query 0 may attend to nothing) through PyTorch's three paths:
+    # F.scaled_dot_product_attention returns zeros; nn.MultiheadAttention returns NaN when asked
+    # for its weights (the default, need_weights=True) and on its eval-mode fast path, and zeros
+    # only in training mode with need_weights=False, where it calls SDPA.
+    D, H, T = 4, 2, 3
+    mha = nn.MultiheadAttention(D, H, batch_first=True, dtype=torch.float64)
+    x = randn(1, T, D, seed=0)
+    is_pad = torch.tensor([[True, False, False]])  # left padding: the pad query sees no real key
+    future = torch.ones(T, T, dtype=torch.bool).triu(1)  # PyTorch's masks: True = blocked
+    with torch.no_grad():
+        default, _ = mha.train()(x, x, x, attn_mask=future, key_padding_mask=is_pad)  # need_weights=True
+        fast_path, _ = mha.eval()(x, x, x, attn_mask=future, key_padding_mask=is_pad, need_weights=False)
+        via_sdpa, _ = mha.train()(x, x, x, attn_mask=future, key_padding_mask=is_pad, need_weights=False)
+    assert default[0, 0].isnan().all() and fast_path[0, 0].isnan().all(), (default[0, 0], fast_path[0, 0])
+    assert_close(via_sdpa[0, 0], mha.out_proj.bias.detach())  # a zero attention output, then W_O's bias
+    q = randn(1, H, T, D // H, seed=1)
+    allowed = (~future & ~is_pad[:, None, :])[:, None]  # [1, 1, T, T], True = may attend
+    assert (F.scaled_dot_product_attention(q, q, q, attn_mask=allowed)[0, :, 0] == 0).all()
+    assert not default[0, 1:].isnan().any(), "the real queries keep finite outputs"
+
+
+# --- left padding in batched generation: position ids ---------------------------------------------
+
+def _tiny_decoder(impl, D: int, H: int, seed: int):
+    """Token embeddings x [B, T, D] + sinusoidal positions at `positions` [B, T], then one causal,
+    padding-masked multi-head self-attention layer with a residual: a stand-in decoder."""
+    mha = seeded_attention(impl.MultiHeadAttention, D, H, seed)
+
+    def run(x, positions, is_pad):
+        table = impl.sinusoidal_positions(int(positions.max()) + 1, D, torch.float64)
+        h = x + table[positions]  # [B, T, D]: each token gets the encoding of its position id
+        mask = impl.causal_mask(x.size(1)) & impl.padding_mask(is_pad)  # [B, T, T]
+        return h + mha(h, h, h, mask)
+
+    return run
+
+
+def test_with_left_padding_position_ids_must_count_from_each_sequences_first_real_token(impl):
+    D, H, T = 8, 2, 5
+    lengths = [5, 3, 1]  # prompts of different lengths, left-padded to T for batched generation
+    prompts = [randn(n, D, seed=10 + i) for i, n in enumerate(lengths)]
+    run = _tiny_decoder(impl, D, H, seed=0)
+    alone = [run(p[None], torch.arange(len(p))[None], torch.zeros(1, len(p), dtype=torch.bool))[0] for p in prompts]
+    n_pad = T - torch.tensor(lengths)  # [B]
+    is_pad = torch.arange(T)[None, :] < n_pad[:, None]  # [B, T]: pads first
+    x = torch.zeros(len(lengths), T, D, dtype=torch.float64)
+    for b, p in enumerate(prompts):
+        x[b, T - len(p):] = p
+    naive = run(x, torch.arange(T).expand(len(lengths), T), is_pad)  # position = column index
+    position_ids = (is_pad.logical_not().cumsum(dim=1) - 1).clamp(min=0)  # 0 at each first real token
+    offset = run(x, position_ids, is_pad)
+    for b, n in enumerate(lengths):
+        assert_close(offset[b, T - n:], alone[b])  # the padded batch reproduces each prompt run alone
+        moved = (naive[b, T - n:] - alone[b]).abs().max().item()
+        assert moved > 0.1 or n == T, f"prompt {b} ({T - n} pads): column positions moved it by only {moved}"
+    # the next token of sequence b goes at position lengths[b], not at column T
+    assert (position_ids[:, -1] + 1).tolist() == lengths

@@ -39,10 +39,14 @@ def _identity_output_projection(mha: nn.Module) -> nn.Module:
 def mha_inputs(draw):
     """(H, query [B, T, D], key [B, S, D], value [B, S, D], weight seed) with D = H * Dk.
     The inputs are seeded standard normals: drawing ~1,000 floats element by element would
-    cost more than the attention itself."""
-    B, T, S, H, Dk = draw(sizes), draw(sizes), draw(sizes), draw(heads), draw(heads)
-    D, seed = H * Dk, draw(seeds)
-    return H, randn(B, T, D, seed=seed + 1), randn(B, S, D, seed=seed + 2), randn(B, S, D, seed=seed + 3), seed
+    cost more than the attention itself. Where the classic mistakes show: in about half the
+    examples T = S >= 2 (a transposed weight matrix then has the right shape), and queries and
+    keys are scaled by 1 or 30, so that scores reach ~1e3-1e4, past exp()'s float64 overflow."""
+    B, H, Dk = draw(sizes), draw(heads), draw(heads)
+    T, S = (draw(st.integers(2, 5)),) * 2 if draw(st.booleans()) else (draw(sizes), draw(sizes))
+    D, seed, scale = H * Dk, draw(seeds), draw(st.sampled_from([1.0, 30.0]))
+    return (H, scale * randn(B, T, D, seed=seed + 1), scale * randn(B, S, D, seed=seed + 2),
+            randn(B, S, D, seed=seed + 3), seed)
 
 
 # --- split_heads / merge_heads ------------------------------------------------------------
@@ -148,6 +152,25 @@ def test_masked_multi_head_attention_matches_torch_multihead_attention(impl, cas
         assert_close(mha(query, key, value, mask), expected)
 
 
+@pytest.mark.parametrize("H", [2, 3], ids=lambda h: f"B=H={h}")
+def test_the_mask_of_each_sequence_applies_to_every_head(impl, H):
+    # B = H is where a [B, T, S] mask applied to [B, H, T, S] scores without a head axis goes wrong
+    # silently: it broadcasts sequence b's mask onto head b of EVERY sequence
+    B, T, Dk = H, 4, 2
+    D = H * Dk
+    mha = seeded_attention(impl.MultiHeadAttention, D, H, seed=H)
+    x = randn(B, T, D, seed=H + 1)
+    is_pad = torch.zeros(B, T, dtype=torch.bool)
+    for b in range(B):
+        is_pad[b, T - 1 - b:] = True  # sequence b has b + 1 pads: a different mask per sequence
+    allowed = ~is_pad[:, None, :].expand(B, T, T)  # [B, T, S], True = may attend
+    expected, _ = torch_twin(mha, H)(x, x, x, key_padding_mask=is_pad, need_weights=False)
+    with torch.no_grad():
+        out = mha(x, x, x, allowed)
+    assert_close(out, expected, msg=lambda m: f"each sequence's mask must reach all H heads (give it a head "
+                                               f"axis: [B, 1, T, S]), not head b of every sequence:\n{m}")
+
+
 @given(st.integers(2, 4), heads, sizes, st.data(), seeds)
 def test_heads_are_independent_before_the_output_projection(impl, H, Dk, T, data, seed):
     i = data.draw(st.integers(0, H - 1), label="perturbed head")
@@ -229,10 +252,10 @@ def test_with_dk_d_over_h_multi_head_self_attention_costs_the_flops_of_one_full_
     D, T = D_MODEL, T_SELF
     x = randn(1, T, D, seed=H)
     flops = _flops(impl.MultiHeadAttention(D, H).double(), x)
-    single = _flops(nn.MultiheadAttention(D, 1, batch_first=True, dtype=torch.float64), x, need_weights=False)
-    expected = 8 * T * D * D + 4 * T * T * D  # Q, K, V, O projections + (QKᵀ and weights @ V)
+    torch_flops = _flops(nn.MultiheadAttention(D, H, batch_first=True, dtype=torch.float64), x, need_weights=False)
+    expected = 8 * T * D * D + 4 * T * T * D  # Q, K, V, O projections + (QKᵀ and weights @ V), whatever H is
     assert flops == expected, f"H={H}: {flops} FLOPs, expected 8TD²+4T²D = {expected}"
-    assert single == expected, f"torch's single head counts {single}: is the MATH backend in use?"
+    assert torch_flops == expected, f"H={H}: torch's nn.MultiheadAttention counts {torch_flops}, expected {expected}"
 
 
 class _FullWidthHeads(nn.Module):
@@ -260,7 +283,8 @@ def test_without_the_reduction_the_concatenation_is_h_times_d_model_wide_and_the
     full = _FullWidthHeads(D, H, device="meta")  # counted, never allocated
     assert full.out_proj.in_features == H * D == 4096
     reduced = _parameters(impl.MultiHeadAttention(D, H))
-    assert reduced == _parameters(impl.MultiHeadAttention(D, 1)) == 4 * D * D + 4 * D == 1_050_624
+    single = _parameters(impl.MultiHeadAttention(D, 1))
+    assert reduced == single == 4 * D * D + 4 * D == 1_050_624, f"{reduced} parameters with 8 heads, {single} with 1"
     assert _parameters(full) == 4 * H * D * D + 3 * H * D + D == 8_401_408  # 8.0 x the reduced count
     # FLOPs at a size that runs: exactly H times the reduced module's
     D, T = D_MODEL, T_SELF
@@ -270,15 +294,22 @@ def test_without_the_reduction_the_concatenation_is_h_times_d_model_wide_and_the
         assert _flops(_FullWidthHeads(D, H).double(), x) == H * reduced, f"H={H}"
 
 
-def test_each_head_has_its_own_t_by_s_weights_so_the_number_of_scores_grows_h_fold():
-    # a fact of PyTorch's module: what does grow with H is the softmax's input, not the matmul FLOPs
+@pytest.mark.parametrize("H", DIVISORS[1:], ids=lambda h: f"H={h}")
+def test_each_head_has_its_own_t_by_s_weights_so_the_number_of_scores_grows_h_fold(impl, H):
+    # the weights of head h, from the implementation's own projections and head split, against
+    # the per-head weights nn.MultiheadAttention returns with the same parameters
     B, T, S, D = 2, 3, 5, D_MODEL
     query, key = randn(B, T, D, seed=0), randn(B, S, D, seed=1)
-    for H in DIVISORS:
-        torch_mha = nn.MultiheadAttention(D, H, batch_first=True, dtype=torch.float64)
-        _, weights = torch_mha(query, key, key, average_attn_weights=False)
-        assert weights.shape == (B, H, T, S), f"H={H}: weights {tuple(weights.shape)}"
-        assert_close(weights.sum(-1), torch.ones(B, H, T, dtype=torch.float64))  # H distributions per query
+    mha = seeded_attention(impl.MultiHeadAttention, D, H, seed=H)
+    with torch.no_grad():
+        q, k = impl.split_heads(mha.q_proj(query), H), impl.split_heads(mha.k_proj(key), H)  # [B, H, T|S, Dk]
+        weights = impl.attention_weights(q, k)
+    assert weights.shape == (B, H, T, S), f"H={H}: weights {tuple(weights.shape)}, expected [B, H, T, S]"
+    _, expected = torch_twin(mha, H)(query, key, key, need_weights=True, average_attn_weights=False)
+    assert_close(weights, expected)  # H distributions per query: H·T·S scores in all
+    assert_close(weights.sum(-1), torch.ones(B, H, T, dtype=torch.float64))
+    spread = (weights - weights.mean(dim=1, keepdim=True)).abs().max().item()
+    assert spread > 1e-3, f"H={H}: the heads' weights hardly differ ({spread}): no single attention map stands for them"
 
 
 # --- why several heads ----------------------------------------------------------------------

@@ -2,6 +2,11 @@
 
 import math
 
+from solutions.masking import causal_mask, padding_mask  # noqa: F401  the other components, correct,
+from solutions.multi_head import MultiHeadAttention, merge_heads, split_heads  # noqa: F401  for the checks
+from solutions.cross_attention import CrossAttention  # noqa: F401  that combine them with attention
+from solutions.positional import sinusoidal_positions  # noqa: F401
+
 
 def attention_weights(q, k, mask=None):
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
@@ -15,6 +20,38 @@ def scaled_dot_product_attention(q, k, v, mask=None):
 
 
 MUST_FAIL = {
-    "checks/test_attention.py::test_each_row_of_weights_is_a_probability_distribution_over_the_keys",
+    "checks/test_attention.py::test_a_masked_key_gets_exactly_zero_weight_whatever_the_score_range_and_dtype",
+    "checks/test_attention.py::test_a_query_with_every_key_masked_gets_zero_weights_and_a_zero_output",
     "checks/test_attention.py::test_attention_matches_torch_scaled_dot_product_attention",
+    "checks/test_attention.py::test_each_row_of_weights_is_a_probability_distribution_over_the_keys",
+    "checks/test_attention.py::test_masked_attention_matches_torch_scaled_dot_product_attention",
+    "checks/test_attention.py::test_output_is_a_convex_combination_of_the_value_rows",
+    "checks/test_attention.py::test_score_of_query_t_and_key_s_is_their_dot_product_divided_by_sqrt_dk",
+    "checks/test_attention_concepts.py::test_changing_the_value_projection_changes_the_output_but_not_the_attention_weights",
+    "checks/test_attention_concepts.py::test_different_attention_weights_give_the_same_output_when_value_rows_coincide",
+    "checks/test_attention_concepts.py::test_the_key_with_the_largest_weight_can_contribute_nothing_to_the_output",
+    "checks/test_attention_concepts.py::test_with_a_shared_projection_a_longer_neighbour_outweighs_the_token_itself",
+    "checks/test_attention_concepts.py::test_with_more_keys_than_value_dimensions_plus_one_many_weight_rows_give_the_same_output",
+    "checks/test_attention_concepts.py::test_with_one_shared_projection_for_queries_and_keys_the_scores_are_symmetric",
+    "checks/test_cross_attention.py::test_cross_attention_matches_torch_transformer_decoder_layer",
+    "checks/test_cross_attention.py::test_weights_are_t_by_s_and_the_output_has_one_row_per_decoder_position",
+    "checks/test_masking.py::test_a_nan_from_a_fully_masked_pad_row_would_poison_real_positions_in_the_next_layer",
+    "checks/test_masking.py::test_adding_a_zero_or_minus_inf_mask_before_or_after_scaling_gives_the_same_weights",
+    "checks/test_masking.py::test_adding_the_pad_constant_to_embeddings_instead_of_scores_does_not_hide_pad_keys",
+    "checks/test_masking.py::test_causal_attention_weights_are_lower_triangular",
+    "checks/test_masking.py::test_causal_output_at_t_ignores_tokens_after_t",
+    "checks/test_masking.py::test_changing_padded_tokens_changes_no_output_at_real_positions",
+    "checks/test_masking.py::test_one_minus_the_pad_flag_times_minus_10000_hides_the_real_tokens_and_keeps_the_pads",
+    "checks/test_masking.py::test_shifting_every_score_of_an_unpadded_row_by_minus_10000_costs_float32_precision",
+    "checks/test_masking.py::test_softmax_over_the_query_axis_does_not_give_each_query_a_distribution_over_keys",
+    "checks/test_masking.py::test_under_a_causal_mask_every_position_attends_to_itself",
+    "checks/test_multi_head.py::test_each_head_has_its_own_t_by_s_weights_so_the_number_of_scores_grows_h_fold",
+    "checks/test_positional.py::test_with_a_causal_mask_uniform_attention_reads_position_as_one_over_t_plus_1",
+    "checks/test_scaling.py::test_scaling_the_query_and_key_projections_by_c_multiplies_the_logits_by_c_squared_and_collapses_attention",
+    "checks/test_scaling.py::test_softmax_of_huge_logits_does_not_overflow_so_overflow_is_not_why_we_scale",
+    "checks/test_scaling.py::test_the_implementations_scores_have_unit_variance_whatever_dk",
+    "checks/test_scaling.py::test_with_scaling_the_softmax_does_not_saturate_as_dk_grows",
+    "checks/test_scaling.py::test_without_scaling_the_gradient_reaching_a_typical_query_collapses_too",
+    "checks/test_scaling.py::test_without_scaling_the_softmax_gradient_vanishes_as_dk_grows",
+    "checks/test_scaling.py::test_without_scaling_the_softmax_saturates_as_dk_grows",
 }
