@@ -20,15 +20,15 @@ ranks = st.integers(1, 4)
 alphas = st.sampled_from([1.0, 2.0, 8.0, 16.0])
 
 
-def _base(d_in: int, d_out: int, seed: int) -> nn.Linear:
+def _base(d_in: int, d_out: int, seed: int, bias: bool = True) -> nn.Linear:
     torch.manual_seed(seed)
-    return nn.Linear(d_in, d_out, dtype=F64)
+    return nn.Linear(d_in, d_out, bias=bias, dtype=F64)
 
 
-def _lora(impl, d_in: int, d_out: int, r: int, alpha: float, seed: int, trained: bool = True):
+def _lora(impl, d_in: int, d_out: int, r: int, alpha: float, seed: int, trained: bool = True, bias: bool = True):
     """impl.LoRALinear around a seeded nn.Linear; with `trained`, A and B set to seeded values
     (as after some training: B is no longer zero)."""
-    lora = impl.LoRALinear(_base(d_in, d_out, seed), r=r, alpha=alpha)
+    lora = impl.LoRALinear(_base(d_in, d_out, seed, bias), r=r, alpha=alpha)
     if trained:
         with torch.no_grad():
             lora.A.copy_(randn(r, d_in, seed=seed + 1))
@@ -77,12 +77,13 @@ def test_lora_output_is_the_base_output_plus_alpha_over_r_times_b_a_x(impl, d_in
     assert_close(lora(x), expected, msg=lambda m: f"y = W x + b + (alpha / r) B A x with alpha={alpha}, r={r}: {m}")
 
 
-@given(sizes, sizes, ranks, alphas, seeds)
+@given(sizes, sizes, ranks, alphas, seeds, st.booleans())
 def test_the_merged_layer_is_an_nn_linear_with_the_same_outputs_as_the_adapted_layer(impl, d_in, d_out, r, alpha,
-                                                                                     seed):
-    lora = _lora(impl, d_in, d_out, r, alpha, seed)
+                                                                                     seed, bias):
+    lora = _lora(impl, d_in, d_out, r, alpha, seed, bias=bias)
     merged = lora.merged()
     assert isinstance(merged, nn.Linear) and tuple(merged.weight.shape) == (d_out, d_in)
+    assert (merged.bias is None) == (not bias), f"the base layer has bias={bias}; the merged one has {merged.bias}"
     x = randn(4, d_in, seed=seed + 4)
     assert_close(merged(x), lora(x))
     expected = lora.base.weight + (alpha / r) * randn(d_out, r, seed=seed + 2) @ randn(r, d_in, seed=seed + 1)
@@ -100,12 +101,18 @@ def test_lora_trains_r_times_din_plus_dout_parameters(impl, d_in, d_out, r):
 
 
 def test_a_512_by_512_layer_at_rank_8_trains_8192_numbers_instead_of_262656(impl):
-    base = nn.Linear(512, 512)
+    base = nn.Linear(512, 512, device="meta", dtype=torch.bfloat16)  # counted on the meta device: no memory
     full = sum(p.numel() for p in base.parameters())
     lora = impl.LoRALinear(base, r=8, alpha=16.0)
     trainable = sum(p.numel() for p in lora.parameters() if p.requires_grad)
     assert (trainable, full) == (8192, 262_656), f"{trainable} trainable numbers (expected 8 * (512 + 512)); the layer has {full}"
-    # 8,192 / 262,656 = 3.1 %
+    # 8,192 / 262,656 = 3.1 %; merged back, the layer is the base's size again
+    merged = lora.merged()
+    assert sum(p.numel() for p in merged.parameters()) == full
+    # A, B and the merged layer live where the base layer does, in its dtype (bfloat16 on a GPU, say)
+    placed = {name: (t.device.type, t.dtype) for name, t in (("A", lora.A), ("B", lora.B), ("merged", merged.weight))}
+    assert set(placed.values()) == {("meta", torch.bfloat16)}, (
+        f"(device, dtype) of {placed}; the base layer's is ('meta', torch.bfloat16), and the contract puts A and B there")
 
 
 def test_only_a_and_b_train_and_the_base_weight_and_bias_never_change(impl):

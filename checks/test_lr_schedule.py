@@ -79,7 +79,8 @@ def test_warmup_lr_of_step_t_is_t_over_warmup_of_the_peak_which_step_warmup_reac
 @given(warmups, lengths, floors, base_lrs)
 def test_cosine_decay_falls_monotonically_after_warmup_and_reaches_the_floor_at_the_last_step(impl, warmup, after, floor, base):
     total = warmup + after
-    used = lrs_used(impl.warmup_cosine(warmup, total, floor), total, base)
+    f = impl.warmup_cosine(warmup, total, floor) if floor else impl.warmup_cosine(warmup, total)  # floor 0: the default
+    used = lrs_used(f, total, base)
     decay = used[warmup - 1:]  # steps warmup .. total
     assert all(a > b for a, b in zip(decay, decay[1:])), (
         f"after the peak the LR should fall at every step; steps {warmup}..{total} ran at {_fmt(decay)}")

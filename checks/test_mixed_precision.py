@@ -10,6 +10,7 @@ hooks and a real Adam optimizer's state.
 """
 
 import copy
+import inspect
 import math
 
 import torch
@@ -124,6 +125,22 @@ def test_the_scale_grows_after_growth_interval_good_steps_in_a_row_and_an_overfl
     expected = [16.0 * 2 ** (k // 3) for k in range(1, 8)]       # x2 after every 3rd good step
     expected += [expected[-1] / 2] * 3 + [expected[-1]]           # inf: halve; then 3 good steps to grow
     assert scales == expected, f"scale after each of the steps {events}: {scales}, expected {expected}"
+    # Without arguments the scaler takes GradScaler's defaults (read off its signature): the scale stays
+    # at init_scale for growth_interval - 1 good steps, grows at the next, and an overflow then shrinks it.
+    default = {name: p.default for name, p in inspect.signature(torch.amp.GradScaler).parameters.items()}
+    interval, init = default["growth_interval"], default["init_scale"]
+    scaler, w.grad = impl.LossScaler(), None
+    opt = torch.optim.SGD([w], lr=0.0, foreach=False)
+    scales = []
+    for step in range(interval + 1):
+        w.grad = scaler.scale(torch.tensor([1.0, 2.0, 3.0 if step < interval else float("inf")]))  # = scale(w·x).backward()
+        scaler.step(opt)
+        scaler.update()
+        scales.append(scaler.get_scale())
+    grown = init * default["growth_factor"]
+    assert scales == [init] * (interval - 1) + [grown, grown * default["backoff_factor"]], (
+        f"LossScaler() should follow GradScaler's defaults {default}: the scale went "
+        f"{sorted(set(scales[:interval - 1]))} over the first {interval - 1} steps, then {scales[interval - 1:]}")
 
 
 def test_gradients_are_unscaled_exactly_once_when_unscale_is_called_before_step(impl):

@@ -45,11 +45,13 @@ def _moves(opt_cls, grad: torch.Tensor, steps: int = 1, start: torch.Tensor | No
 
 
 @given(seeds, st.sampled_from([1e-3, 0.1]), st.sampled_from([0.0, 0.01, 0.3]),
-       st.sampled_from([(0.9, 0.999), (0.8, 0.95), (0.0, 0.5)]))
-def test_adamw_matches_torch_adamw_step_for_step(impl, seed, lr, wd, betas):
+       st.sampled_from([(0.9, 0.999), (0.8, 0.95), (0.0, 0.5)]), st.booleans())
+def test_adamw_matches_torch_adamw_step_for_step(impl, seed, lr, wd, betas, defaults):
     ours, ref = _params(seed, (3, 4), (4,)), _params(seed, (3, 4), (4,))
-    opt = impl.AdamW(ours, lr=lr, betas=betas, eps=1e-8, weight_decay=wd)
-    oracle = torch.optim.AdamW(ref, lr=lr, betas=betas, eps=1e-8, weight_decay=wd)
+    # with `defaults`, both optimizers get no hyperparameter at all: the contract's defaults are torch's
+    kw = {} if defaults else dict(lr=lr, betas=betas, eps=1e-8, weight_decay=wd)
+    opt = impl.AdamW(ours, **kw)
+    oracle = torch.optim.AdamW(ref, **kw)
     for step in range(5):
         for k, (a, b) in enumerate(zip(ours, ref)):
             a.grad = randn(*a.shape, seed=seed + 100 * step + k) * 10 ** (k - 1)  # two gradient scales
@@ -81,11 +83,17 @@ def test_adamw_with_zero_gradient_shrinks_weights_by_exactly_lr_times_weight_dec
 
 # ---------------------------------------------------------------- Lion (component)
 
+LION_DEFAULTS = (1e-4, 0.0, (0.9, 0.99))  # lr, weight decay, betas: Chen et al.'s, the contract's defaults
 
-@given(seeds, st.sampled_from([1e-4, 0.05]), st.sampled_from([0.0, 0.1]), st.sampled_from([(0.9, 0.99), (0.95, 0.98)]))
-def test_lion_matches_the_sign_of_interpolated_momentum_update_step_for_step(impl, seed, lr, wd, betas):
+
+@given(seeds, st.sampled_from([1e-4, 0.05]), st.sampled_from([0.0, 0.1]), st.sampled_from([(0.9, 0.99), (0.95, 0.98)]),
+       st.booleans())
+def test_lion_matches_the_sign_of_interpolated_momentum_update_step_for_step(impl, seed, lr, wd, betas, defaults):
     (p,) = _params(seed, (4, 3))
-    opt = impl.Lion([p], lr=lr, betas=betas, weight_decay=wd)
+    if defaults:  # the paper's settings are the contract's defaults: pass none
+        (lr, wd, betas), opt = LION_DEFAULTS, impl.Lion([p])
+    else:
+        opt = impl.Lion([p], lr=lr, betas=betas, weight_decay=wd)
     q, m = p.detach().clone(), torch.zeros(4, 3, dtype=F64)
     for step in range(5):
         p.grad = randn(4, 3, seed=seed + step + 1)

@@ -107,13 +107,25 @@ def test_sampled_frequencies_match_the_filtered_renormalised_distribution(impl, 
     # N = 20000 draws per setting; a dropped token must never appear, and Pearson's X² over the kept
     # tokens must stay below the chi-square quantile of upper tail 1e-6 (33.4 at 4 degrees of freedom,
     # 10 standard deviations above its mean; see checks/oracles/chi_square.py).
+    # The logits come as [2, N/2, 8] (the contract's [..., V]); the defaults (temperature 1, no filter)
+    # are left to the signature in the first setting. Every draw comes from the generator: the same
+    # seed gives the same tokens whatever the global random state.
     N = 20_000
     logits = torch.tensor([2.0, 1.5, 1.0, 0.5, 0.0, -0.5, -1.0, -2.0], dtype=torch.float64)
     expected = filtered_probs(logits, temperature, top_k, top_p)
-    draws = impl.sample_next_token(logits.expand(N, 8), torch.Generator().manual_seed(stat_seed),
-                                   temperature=temperature, top_k=top_k, top_p=top_p)
-    assert draws.shape == (N,)
-    counts = torch.bincount(draws, minlength=8).double()
+    given_args = {name: value for name, value, default in (("temperature", temperature, 1.0), ("top_k", top_k, None),
+                                                           ("top_p", top_p, None)) if value != default}
+    runs = []
+    for global_seed in (1, 2):
+        with torch.random.fork_rng(devices=[]):  # another global random state each time
+            torch.manual_seed(global_seed)
+            runs.append(impl.sample_next_token(logits.expand(2, N // 2, 8), torch.Generator().manual_seed(stat_seed),
+                                               **given_args))
+    draws = runs[0]
+    assert draws.shape == (2, N // 2), f"logits [2, {N // 2}, 8] gave draws of shape {tuple(draws.shape)}"
+    assert torch.equal(runs[0], runs[1]), (
+        "two runs with the same generator seed drew different tokens: some draw ignores `generator`")
+    counts = torch.bincount(draws.flatten(), minlength=8).double()
     dropped = counts[expected == 0]
     assert dropped.sum() == 0, f"dropped tokens were sampled {dropped.tolist()} times"
     df = int((expected > 0).sum()) - 1
@@ -129,7 +141,7 @@ def _kgram_greedy(impl, V: int, k: int, steps: int, seed: int) -> list[int]:
     seq = [0] * k
     for _ in range(steps):
         row = sum(tok * V ** i for i, tok in enumerate(seq[-k:]))
-        nxt = impl.sample_next_token(table[row][None], torch.Generator().manual_seed(len(seq)), temperature=0.0)
+        nxt = impl.sample_next_token(table[row], torch.Generator().manual_seed(len(seq)), temperature=0.0)  # [V] -> []
         assert int(nxt) == int(table[row].argmax()), "temperature 0 must pick the argmax"
         seq.append(int(nxt))
     return seq

@@ -45,6 +45,8 @@ def test_a_drafted_token_is_accepted_with_probability_min_of_1_and_target_over_d
     drafted = q > 0
     assert_close(a[drafted], torch.minimum(torch.ones_like(p), p / q)[drafted], rtol=1e-12, atol=1e-12,
                  msg=f"acceptance probabilities {a.tolist()} for p = {p.tolist()}, q = {q.tolist()}: expected min(1, p/q)")
+    assert (a[~drafted] == 1).all(), (
+        f"acceptance probabilities {a[~drafted].tolist()} where q = 0: the contract says 1 (min(1, p/0), never drafted)")
 
 
 @given(pairs)
@@ -53,9 +55,12 @@ def test_a_rejected_position_is_resampled_from_the_normalised_excess_of_target_o
     p, q = _distribution(V, sp, zp), _distribution(V, sq, zq)
     excess = (p - q).clamp(min=0)
     assume(excess.sum() > 1e-9)  # p = q: nothing is ever rejected, the residual is never used
-    r = impl.residual_distribution(p, q)
-    assert_close(r, excess / excess.sum(), rtol=1e-12, atol=1e-12,
-                 msg=f"residual {r.tolist()}, expected max(0, p - q) / its sum = {(excess / excess.sum()).tolist()}")
+    # a batch of two rows, [2, V]: (p, q) and the other way round (whose excess has the same total)
+    r = impl.residual_distribution(torch.stack([p, q]), torch.stack([q, p]))
+    expected = torch.stack([excess / excess.sum(), (q - p).clamp(min=0) / excess.sum()])
+    assert_close(r, expected, rtol=1e-12, atol=1e-12,
+                 msg=f"residuals {r.tolist()} of the rows (p, q) and (q, p), expected max(0, p - q) / its sum, row by "
+                     f"row: {expected.tolist()}")
 
 
 @given(pairs)
@@ -83,7 +88,19 @@ def test_the_acceptance_rate_is_the_overlap_of_target_and_draft(impl, pair):
 def test_with_a_greedy_target_a_draft_is_accepted_exactly_when_it_is_the_targets_argmax(impl, V, sp, sq):
     # Temperature 0: p is one-hot at the target's argmax, and the rule becomes "keep the drafts while
     # they match the target's greedy choices; at the first mismatch, emit the target's choice".
-    best = int(torch.randint(V, (1,), generator=torch.Generator().manual_seed(sp)))
+    # Two rounds of γ = 3 drafts: one drafts the target's choices throughout (then the bonus token is
+    # the target's next choice too), the other gets the second one wrong.
+    choices = torch.randint(V, (4,), generator=torch.Generator().manual_seed(sp))  # the target's argmax at 0..3
+    targets = torch.nn.functional.one_hot(choices, V).double().expand(2, 4, V)
+    drafts = torch.stack([choices[:3], choices[:3]])
+    drafts[1, 1] = (choices[1] + 1) % V
+    q_rows = torch.stack([_distribution(V, sq + i, False) for i in range(3)]).expand(2, 3, V)
+    out = impl.speculative_sample(drafts, q_rows, targets, torch.Generator().manual_seed(sq))
+    expected = torch.stack([choices, torch.cat([choices[:2], torch.tensor([-1, -1])])])
+    assert torch.equal(out, expected), (
+        f"with a greedy target choosing {choices.tolist()} and drafts {drafts.tolist()}, speculative_sample gave "
+        f"{out.tolist()}; expected {expected.tolist()}: the matching drafts, then the target's own choice, then -1")
+    best = int(choices[0])
     p = torch.nn.functional.one_hot(torch.tensor(best), V).double()
     q = _distribution(V, sq, False)
     assert torch.equal(impl.acceptance_probability(p, q), p), "only the target's argmax may be accepted"
@@ -165,13 +182,20 @@ def _rows(gamma: int, V: int, seed: int):
 def _rounds(impl, p, q, n: int, seed: int) -> list[torch.Tensor]:
     """n rounds of impl.speculative_sample in one batch, each with fresh drafts x_i ~ q_i; returns the
     tokens each round emits."""
-    g = torch.Generator().manual_seed(seed)
     gamma, V = q.shape
-    drafts = torch.multinomial(q.repeat(n, 1), 1, replacement=True, generator=g).view(n, gamma)
-    out = impl.speculative_sample(drafts, q.expand(n, gamma, V), p.expand(n, gamma + 1, V), g)
+    runs = []
+    for global_seed in (1, 2):  # every draw comes from the generator: the global random state must not matter
+        g = torch.Generator().manual_seed(seed)
+        drafts = torch.multinomial(q.repeat(n, 1), 1, replacement=True, generator=g).view(n, gamma)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(global_seed)
+            runs.append(impl.speculative_sample(drafts, q.expand(n, gamma, V), p.expand(n, gamma + 1, V), g))
+    out = runs[0]
     assert out.shape == (n, gamma + 1), f"speculative_sample returned shape {tuple(out.shape)}"
+    assert torch.equal(runs[0], runs[1]), "two runs with the same generator seed differ: some draw ignores `generator`"
     emitted = out >= 0
     assert (emitted.long().cumprod(-1) == emitted).all(), "emitted tokens must come first, then -1"
+    assert (out[~emitted] == -1).all(), f"the places left over must hold -1, found {out[~emitted].unique().tolist()}"
     return [row[row >= 0] for row in out]
 
 

@@ -23,9 +23,9 @@ class LossScaler:
         self._scale = init_scale
         self.growth_factor, self.backoff_factor = growth_factor, backoff_factor
         self.growth_interval = growth_interval
-        self._good_steps = 0      # consecutive steps without inf/NaN
-        self._unscaled = False    # unscale_ already ran this step
-        self._found_inf = False
+        self._good_steps = 0  # consecutive steps without inf/NaN
+        # this step so far: has unscale_ run, did it find an inf or a NaN
+        self._unscaled = self._found_inf = False
 
     def scale(self, loss: Tensor) -> Tensor:
         return loss * self._scale

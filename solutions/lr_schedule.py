@@ -25,7 +25,7 @@ def warmup_cosine(warmup: int, total: int, floor: float = 0.0) -> Callable[[int]
         t = s + 1  # the optimizer step this multiplier is for
         if t <= warmup:
             return t / warmup
-        progress = min(t - warmup, total - warmup) / (total - warmup)  # 0 at the peak, 1 at the end
+        progress = (t - warmup) / (total - warmup)  # 0 at the peak, 1 at the last step
         return floor + (1 - floor) * (1 + math.cos(math.pi * progress)) / 2
     return f
 # --8<-- [end:warmup_cosine]

@@ -11,6 +11,7 @@ Shapes: B independent rounds, V vocabulary, γ drafted tokens per round.
 """
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -24,8 +25,7 @@ def acceptance_probability(p: Tensor, q: Tensor) -> Tensor:
 # --8<-- [start:residual_distribution]
 def residual_distribution(p: Tensor, q: Tensor) -> Tensor:
     excess = (p - q).clamp(min=0)  # where the target wants more than the draft offers
-    total = excess.sum(-1, keepdim=True)
-    return torch.where(total > 0, excess / total, p)  # p = q: never rejected, never used
+    return excess / excess.sum(-1, keepdim=True)  # 0/0 only when p = q: then nothing is ever rejected
 # --8<-- [end:residual_distribution]
 
 
@@ -33,15 +33,14 @@ def residual_distribution(p: Tensor, q: Tensor) -> Tensor:
 def speculative_sample(draft_tokens: Tensor, draft_probs: Tensor, target_probs: Tensor,
                        generator: torch.Generator | None = None) -> Tensor:
     B, gamma = draft_tokens.shape
-    x = draft_tokens[..., None]  # [B, γ, 1]
-    accept = acceptance_probability(target_probs[:, :gamma].gather(-1, x), draft_probs.gather(-1, x))[..., 0]
+    p, q, x = target_probs[:, :gamma], draft_probs, draft_tokens[..., None]  # [B, γ, V], [B, γ, V], [B, γ, 1]
+    accept = acceptance_probability(p.gather(-1, x), q.gather(-1, x))[..., 0]  # [B, γ]
     u = torch.rand(B, gamma, generator=generator, dtype=accept.dtype)
     n = (u <= accept).long().cumprod(-1).sum(-1)  # [B] drafts accepted before the first rejection
+    # the token after them: from the residual at the first rejection, or the bonus from p_γ if none
+    fallback = torch.cat([residual_distribution(p, q), target_probs[:, gamma:]], dim=1)  # [B, γ + 1, V]
     rows = torch.arange(B)
-    p_n, q_n = target_probs[rows, n], draft_probs[rows, n.clamp(max=gamma - 1)]  # [B, V]
-    last = torch.where((n < gamma)[:, None], residual_distribution(p_n, q_n), p_n)  # residual, or bonus
-    out = torch.where(torch.arange(gamma) < n[:, None], draft_tokens, -1)  # keep the accepted prefix
-    out = torch.cat([out, torch.full((B, 1), -1)], dim=1)  # [B, γ + 1]
-    out[rows, n] = torch.multinomial(last, 1, generator=generator)[:, 0]
-    return out
+    out = F.pad(draft_tokens, (0, 1))  # [B, γ + 1]
+    out[rows, n] = torch.multinomial(fallback[rows, n], 1, generator=generator)[:, 0]
+    return out.masked_fill(torch.arange(gamma + 1) > n[:, None], -1)  # nothing after the drawn token
 # --8<-- [end:speculative_sample]
