@@ -111,8 +111,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--qbank-exit", action="store_true",
                     help="end the process as soon as the run is reported, skipping the interpreter's teardown")
     group.addoption("--impl-each", default=None, metavar="DIR",
-                    help="run each check against every implementation file under DIR that itself "
-                         "defines a contract name the check reads (tests/broken_impls: the kill matrix); "
+                    help="run each check against every implementation file under DIR whose MUST_FAIL "
+                         "names it (without a MUST_FAIL: that defines a contract name the check reads; "
+                         "tests/broken_impls: the kill matrix); "
                          "with --qbank-report, one verdict per check and file")
     group.addoption("--stat-seeds", default=None, metavar="FIRST:STOP",
                     help="run every statistical check once per seed in range(FIRST, STOP) instead of "
@@ -153,7 +154,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if folder and "impl" in metafunc.fixturenames:
         node = f"checks/{Path(metafunc.definition.fspath).name}::{metafunc.definition.originalname}"
         reads = _check_reads(metafunc.config).get(node, set())
-        files = [f for f in _impl_files(folder) if _own_names(f) & reads]
+        files = [f for f in _impl_files(folder)
+                 if (node in _must_fail(f) if _must_fail(f) is not None else _own_names(f) & reads)]
         metafunc.parametrize("impl", [str(f) for f in files], indirect=True,
                              ids=[f.relative_to(Path(folder).resolve()).with_suffix("").as_posix() for f in files])
 
@@ -199,6 +201,17 @@ def _own_names(path: Path) -> frozenset[str]:
     names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
     return frozenset(names & set(NAMES))
+
+
+@cache
+def _must_fail(path: Path) -> frozenset[str] | None:
+    """A broken implementation's MUST_FAIL (the checks its bug must fail), None if it has none:
+    the kill matrix runs a file with a MUST_FAIL on those checks only (they fail within a few
+    examples), a file without one on every check that reads a name it defines itself."""
+    for n in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(n, ast.Assign) and any(getattr(t, "id", None) == "MUST_FAIL" for t in n.targets):
+            return frozenset(ast.literal_eval(n.value))
+    return None
 
 
 def _check_reads(config: pytest.Config) -> dict[str, set[str]]:

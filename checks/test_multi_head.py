@@ -22,6 +22,7 @@ from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
 from checks.modules import seeded_attention, torch_twin
+from checks.oracles.full_width_heads import FullWidthHeads
 from checks.strategies import masks, randn, seeds, sizes, tensors
 
 heads = st.integers(min_value=1, max_value=4)  # H and Dk: D = H * Dk stays <= 16
@@ -258,29 +259,10 @@ def test_with_dk_d_over_h_multi_head_self_attention_costs_the_flops_of_one_full_
     assert torch_flops == expected, f"H={H}: torch's nn.MultiheadAttention counts {torch_flops}, expected {expected}"
 
 
-class _FullWidthHeads(nn.Module):
-    """Multi-head attention WITHOUT the reduction: each of the H heads is D wide."""
-
-    def __init__(self, d_model: int, n_heads: int, device=None):
-        super().__init__()
-        self.n_heads = n_heads
-        wide = d_model * n_heads
-        self.q_proj, self.k_proj, self.v_proj = (nn.Linear(d_model, wide, device=device) for _ in range(3))
-        self.out_proj = nn.Linear(wide, d_model, device=device)  # W_O must read H * D features
-
-    def forward(self, query, key, value):
-        B, T, D = query.shape
-        H = self.n_heads
-        q, k, v = (p(x).view(B, -1, H, D).transpose(1, 2)
-                   for p, x in ((self.q_proj, query), (self.k_proj, key), (self.v_proj, value)))
-        concat = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, T, H * D)
-        return self.out_proj(concat)
-
-
 def test_without_the_reduction_the_concatenation_is_h_times_d_model_wide_and_the_cost_grows_h_fold(impl):
     # 001-6's numbers: D = 512, H = 8 heads of full width concatenate to 4,096 features
     D, H = 512, 8
-    full = _FullWidthHeads(D, H, device="meta")  # counted, never allocated
+    full = FullWidthHeads(D, H, device="meta")  # counted, never allocated
     assert full.out_proj.in_features == H * D == 4096
     reduced = _parameters(impl.MultiHeadAttention(D, H))
     single = _parameters(impl.MultiHeadAttention(D, 1))
@@ -291,7 +273,7 @@ def test_without_the_reduction_the_concatenation_is_h_times_d_model_wide_and_the
     x = randn(1, T, D, seed=0)
     for H in DIVISORS[1:]:
         reduced = _flops(impl.MultiHeadAttention(D, H).double(), x)
-        assert _flops(_FullWidthHeads(D, H).double(), x) == H * reduced, f"H={H}"
+        assert _flops(FullWidthHeads(D, H).double(), x) == H * reduced, f"H={H}"
 
 
 @pytest.mark.parametrize("H", DIVISORS[1:], ids=lambda h: f"H={h}")

@@ -2,8 +2,8 @@
 
 `tests/broken_impls/<component>/<bug>.py` each hold one classic bug: the component's names, all
 right but one, and `MUST_FAIL`, the checks that bug must fail. One pytest run
-(`pytest checks --impl-each tests/broken_impls`) grades every file on every check that reads a
-contract name the file defines itself. This proves that each broken implementation fails the
+(`pytest checks --impl-each tests/broken_impls`) grades every file on the checks its MUST_FAIL
+names (~1,000 runs that each stop at the first failing example: ~40 s). This proves that each broken implementation fails the
 checks it should, and that every check reading `impl` is in some file's MUST_FAIL: a check no
 plausible bug can fail would grade nothing. The reference implementation passing every check is
 `pytest checks` itself.
@@ -41,7 +41,7 @@ def matrix() -> dict[str, dict]:
     report = ROOT / "build" / "kill-matrix.json"
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "checks", "-q", "-p", "no:cacheprovider", "--impl-each", str(BROKEN),
-         "--hypothesis-profile", "kill", "--qbank-report", str(report)],
+         "--hypothesis-profile", "kill", "--tb=no", "--qbank-report", str(report)],
         cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads(report.read_text(encoding="utf-8"))["checks"]

@@ -445,7 +445,7 @@ def test_grade_on_a_copy_of_the_reference_solution_passes(in_root, tmp_path):
     result = run("grade", str(mine), "--check", "checks/test_attention.py")
     assert result.exit_code == 0, result.output
     out = flat(result.stdout)
-    assert "✗ fails" not in out and "8 checks grade your my_attention.py: 8 hold." in out
+    assert "✗ fails" not in out and "9 checks grade your my_attention.py: 9 hold." in out
     assert "✓ holds Each row of the weights is a probability distribution over the keys." in out
     assert "✓ holds Your my_attention.py equals PyTorch's scaled_dot_product_attention." in out
 

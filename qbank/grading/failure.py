@@ -46,10 +46,11 @@ def failure_details(exc: BaseException) -> dict:
     if others:
         message += f"\n(and {others} other distinct failure{'s' if others > 1 else ''})"
     inputs: list[list[str]] = []
-    reproduce, notes = "", []
+    reproduce, notes, explicit = "", [], False
     for note in getattr(exc, "__notes__", None) or []:
         if call := _CALL.match(note):
             inputs += call_arguments(call.group(1))
+            explicit = " explicit " in note.split(":", 1)[0] + " "  # the check's own @example: no blob
         elif draw := _DRAW.match(note):
             inputs.append([draw.group(2) or f"draw {draw.group(1)}", value_text(draw.group(3))])
         elif blob := _BLOB.search(note):
@@ -58,7 +59,7 @@ def failure_details(exc: BaseException) -> dict:
             notes.append(note.strip())
     return {"message": "\n".join(message.splitlines()[:12]), "inputs": inputs,
             "compare": getattr(exc, "_qbank_comparison", None), "reproduce": reproduce,
-            "notes": [n for n in notes if n][:5], "others": others}
+            "explicit": explicit, "notes": [n for n in notes if n][:5], "others": others}
 
 
 def call_arguments(call: str) -> list[list[str]]:
