@@ -281,3 +281,12 @@ def test_an_answer_has_no_headings_outside_code():
     assert lint_markdown("text\n\n## Section\n\nmore") == [
         "answer line 3: no headings in an answer (the page's outline and its search index are the site's); "
         "use **bold** for a paragraph's lead"]
+
+
+def test_a_short_answer_is_at_most_80_words_what_you_would_say_in_30_seconds(bank):
+    short = "  short: It turns them into a probability distribution.\n"
+    for n, ok in ((80, True), (81, False)):
+        write(bank, "softmax-rows.yaml", GOOD.format(id="softmax-rows").replace(short, "  short: " + "word " * n + "\n"))
+        found = problems(bank)
+        assert found == [] if ok else (found and found[0].startswith(
+            "questions/attention/softmax-rows.yaml:8: answer.short: ") and "81 words" in found[0]), (n, found)

@@ -69,9 +69,20 @@ Tag = Annotated[str, Field(pattern=ID_PATTERN)]
 SolutionRef = Annotated[str, Field(pattern=SOLUTION_PATTERN)]
 
 
+SHORT_ANSWER_WORDS = 80  # about 30 seconds spoken
+
+
 class Answer(_Strict):
-    short: str = Field(min_length=1, description="What you would say in 30 seconds.")
+    short: str = Field(min_length=1, description=f"What you would say in 30 seconds: at most {SHORT_ANSWER_WORDS} words.")
     detailed: str = Field(min_length=1, description="Markdown with $LaTeX$.")
+
+    @field_validator("short")
+    @classmethod
+    def _speakable_in_30_seconds(cls, text: str) -> str:
+        if (n := len(text.split())) > SHORT_ANSWER_WORDS:
+            raise ValueError(f"{n} words; a short answer is what you would say in 30 seconds, at most "
+                             f"{SHORT_ANSWER_WORDS} (move the rest to `detailed`)")
+        return text
 
 
 def _kind_goes_with_check(entry: Claim | Erratum) -> None:
