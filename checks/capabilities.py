@@ -191,8 +191,10 @@ def attend(m, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
            mask: torch.Tensor | None = None) -> torch.Tensor:
     """m(query, key, value, mask) as the module declares it is called; `mask` is the check's
     (bool, True = may attend, broadcastable to [B, T, S]). A causal-only module is called as
-    m(x, extra mask): the check's mask must then block every later key, else the check is
-    skipped (it needs what the module declares it lacks)."""
+    m(x) or m(x, extra): the check's mask must block every later key (else the check is skipped:
+    it needs what the module declares it lacks), and `extra` is that mask with every later key
+    allowed again, so a module that declares causal_only but does not apply the causal mask
+    itself lets the future in and fails."""
     c = declared(m)
     if not c.causal_only:
         if mask is None:
@@ -202,13 +204,17 @@ def attend(m, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
     if not (query is key and key is value):
         require(m, "cross inputs")
     T = query.size(-2)
-    if mask is None or (mask & ~causal(T)).any():
+    future = ~causal(T)
+    if mask is None or (mask & future).any():
         require(m, "full attention")
-    if c.mask_format is None:
-        if not torch.equal(mask.expand(*mask.shape[:-2], T, T), causal(T).expand(*mask.shape[:-2], T, T)):
-            pytest.skip(f"{_name(m)} declares mask_format = None: this check needs a mask besides the causal one")
+    # the module must bring the causal mask itself: it gets only the rest of the check's mask,
+    # with every later key allowed (nothing at all when the check's mask is just the causal one)
+    extra = mask | future
+    if extra.all():
         return m(query)
-    return m(query, module_mask(m, mask, query.dtype))
+    if c.mask_format is None:
+        pytest.skip(f"{_name(m)} declares mask_format = None: this check needs a mask besides the causal one")
+    return m(query, module_mask(m, extra, query.dtype))
 
 
 def layer_call(layer, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
