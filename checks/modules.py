@@ -8,25 +8,29 @@ import math
 import torch
 from torch import nn
 
+from checks.capabilities import linears, projections
+
 
 def seeded_attention(cls: type[nn.Module], d_model: int, n_heads: int, seed: int) -> nn.Module:
     """`cls(d_model, n_heads)` (e.g. impl.MultiHeadAttention: name it at the call site, so
     `qbank grade` sees which contract names a check uses) in float64, every weight and bias
-    drawn from N(0, 1/D) by a generator seeded with `seed`."""
+    drawn from N(0, 1/D) by a generator seeded with `seed` (W_Q, W_K, W_V, W_O in that order,
+    whether the module keeps them separate or fused: checks/capabilities.py)."""
     module = cls(d_model, n_heads).double()
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for lin in (module.q_proj, module.k_proj, module.v_proj, module.out_proj):
+        for lin in linears(module):
             lin.weight.copy_(torch.randn(lin.weight.shape, generator=g, dtype=torch.float64) / math.sqrt(d_model))
             lin.bias.copy_(torch.randn(lin.bias.shape, generator=g, dtype=torch.float64) / math.sqrt(d_model))
     return module
 
 
 def copy_attention_weights(mha: nn.Module, target: nn.MultiheadAttention) -> nn.MultiheadAttention:
-    """Load the contract's q/k/v/out_proj into PyTorch's attention: in_proj stacks W_Q, W_K, W_V."""
+    """Load the contract's W_Q, W_K, W_V and out_proj into PyTorch's attention: in_proj stacks W_Q, W_K, W_V."""
+    q, k, v = projections(mha)
     with torch.no_grad():
-        target.in_proj_weight.copy_(torch.cat([mha.q_proj.weight, mha.k_proj.weight, mha.v_proj.weight]))
-        target.in_proj_bias.copy_(torch.cat([mha.q_proj.bias, mha.k_proj.bias, mha.v_proj.bias]))
+        target.in_proj_weight.copy_(torch.cat([q.weight, k.weight, v.weight]))
+        target.in_proj_bias.copy_(torch.cat([q.bias, k.bias, v.bias]))
         target.out_proj.weight.copy_(mha.out_proj.weight)
         target.out_proj.bias.copy_(mha.out_proj.bias)
     return target
@@ -35,7 +39,7 @@ def copy_attention_weights(mha: nn.Module, target: nn.MultiheadAttention) -> nn.
 def torch_twin(mha: nn.Module, n_heads: int) -> nn.MultiheadAttention:
     """nn.MultiheadAttention (batch_first, float64) with the same weights as `mha`. Left in
     training mode (dropout 0): in eval mode its fast path returns zeros at padded queries."""
-    D = mha.q_proj.weight.size(1)
+    D = mha.out_proj.weight.size(0)
     return copy_attention_weights(mha, nn.MultiheadAttention(D, n_heads, batch_first=True, dtype=torch.float64))
 
 

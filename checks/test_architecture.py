@@ -10,11 +10,11 @@ checks use impl.EncoderLayer, in both placements where the fact does not depend 
 every weight set by name from seeded generators, in float64. Embedding, softmax and tying claims
 are facts of PyTorch and mathematics and take no `impl`; the recurrent network the Transformer
 replaced is the reference `rnn_forward` of checks/modules.py. Statistical checks (`stat_seed`)
-give the spread of their statistic over seeds next to each threshold.
+give the spread of their statistic over seeds next to each threshold. A layer that declares one
+norm placement (checks/capabilities.py) is counted and probed in that placement.
 """
 
 import math
-from operator import attrgetter
 
 import numpy as np
 import pytest
@@ -26,6 +26,7 @@ from hypothesis.extra.numpy import arrays
 from torch import nn
 from torch.testing import assert_close
 
+from checks import capabilities as caps
 from checks.modules import count_parts, llama_parts_on_meta, rnn_forward
 from checks.strategies import randn, sizes, tensors
 
@@ -33,8 +34,6 @@ F64 = torch.float64
 BASE = dict(D=512, H=8, F=2048)     # the base model: d_model, heads, d_ff (N = 6)
 BIG = dict(D=1024, H=16, F=4096)    # the big model
 VOCAB = 37_000                      # the shared source/target BPE vocabulary of the paper's EN-DE model
-LINEARS = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj",
-           "ffn.linear1", "ffn.linear2")
 
 
 def _count(module: nn.Module) -> int:
@@ -45,10 +44,10 @@ def _count(module: nn.Module) -> int:
 def _layer(impl, D: int, H: int, d_ff: int, seed: int, norm_first: bool = False) -> nn.Module:
     """impl.EncoderLayer (post-norm unless `norm_first`) in float64, every linear set by name
     from `seed` (scaled by 1/√fan_in like nn.Linear's init), LayerNorms fresh."""
-    layer = impl.EncoderLayer(D, H, d_ff, norm_first=norm_first).to(F64)
+    layer = caps.make_layer(impl.EncoderLayer, D, H, d_ff, norm_first=norm_first).to(F64)
+    linears = (*caps.linears(layer.self_attn), layer.ffn.linear1, layer.ffn.linear2)  # W_Q, W_K, W_V, W_O, FFN
     with torch.no_grad():
-        for i, name in enumerate(LINEARS):
-            lin = attrgetter(name)(layer)
+        for i, lin in enumerate(linears):
             lin.weight.copy_(randn(*lin.weight.shape, seed=seed + 2 * i) / math.sqrt(lin.weight.size(1)))
             lin.bias.copy_(randn(*lin.bias.shape, seed=seed + 2 * i + 1) / math.sqrt(lin.weight.size(1)))
     return layer
@@ -79,14 +78,18 @@ def _stack_counts(impl, D: int, H: int, d_ff: int, norm_first: bool) -> tuple[in
     """(encoder layer, decoder layer) parameters from the implementation's parts, on the meta
     device: a decoder layer is an encoder layer's parts + cross-attention + a third LayerNorm."""
     with torch.device("meta"):  # shapes only
-        encoder_layer = _count(impl.EncoderLayer(D, H, d_ff, norm_first=norm_first))
+        encoder_layer = _count(caps.make_layer(impl.EncoderLayer, D, H, d_ff, norm_first=norm_first))
         return encoder_layer, encoder_layer + _count(impl.CrossAttention(D, H)) + _count(impl.LayerNorm(D))
 
 
 @pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # nn.Transformer with norm_first=True
-@pytest.mark.parametrize("norm_first", [False, True])
-def test_the_base_transformer_has_44138496_parameters_in_its_layers_and_63m_with_the_shared_embedding(impl, norm_first):
+def test_the_base_transformer_has_44138496_parameters_in_its_layers_and_63m_with_the_shared_embedding(impl):
     D, H, d_ff = BASE["D"], BASE["H"], BASE["F"]
+    for norm_first in caps.placements(impl.EncoderLayer):  # both, or the one the layer declares
+        _check_base_transformer(impl, D, H, d_ff, norm_first)
+
+
+def _check_base_transformer(impl, D: int, H: int, d_ff: int, norm_first: bool) -> None:
     encoder_layer, decoder_layer = _stack_counts(impl, D, H, d_ff, norm_first)
     assert (encoder_layer, decoder_layer) == (3_152_384, 4_204_032), (encoder_layer, decoder_layer)
     layers = 6 * encoder_layer + 6 * decoder_layer  # the paper's post-norm model: nothing after the stacks
@@ -101,7 +104,7 @@ def test_the_base_transformer_has_44138496_parameters_in_its_layers_and_63m_with
 
 def test_a_decoder_layer_adds_a_cross_attention_and_a_third_layernorm_to_the_encoder_layers_parts(impl):
     D, H, d_ff = BASE["D"], BASE["H"], BASE["F"]
-    for norm_first in (False, True):
+    for norm_first in caps.placements(impl.EncoderLayer):
         _, mine = _stack_counts(impl, D, H, d_ff, norm_first)
         with torch.device("meta"):
             torch_decoder = nn.TransformerDecoderLayer(D, H, d_ff, batch_first=True, norm_first=norm_first)
@@ -112,7 +115,7 @@ def test_a_decoder_layer_adds_a_cross_attention_and_a_third_layernorm_to_the_enc
 
 def test_the_big_models_parameter_count_does_not_depend_on_the_head_count_and_is_about_214m(impl):
     D, d_ff = BIG["D"], BIG["F"]
-    for norm_first in (False, True):
+    for norm_first in caps.placements(impl.EncoderLayer):
         counts = {h: _stack_counts(impl, D, h, d_ff, norm_first) for h in (8, 16)}  # heads share the D x D maps
         assert counts[8] == counts[16], counts
         layers = 6 * sum(counts[16])
@@ -171,30 +174,31 @@ def test_soft_capping_bounds_every_logit_by_the_cap_and_barely_changes_small_one
 # ------------------------------------------------------------ encoder vs decoder
 
 
-@pytest.mark.parametrize("norm_first", [False, True])
-def test_the_encoder_layer_reads_the_whole_sequence_but_under_a_causal_mask_only_the_past(impl, norm_first):
+def test_the_encoder_layer_reads_the_whole_sequence_but_under_a_causal_mask_only_the_past(impl):
     T, D, H = 5, 4, 2
-    layer = _layer(impl, D, H, 8, seed=0, norm_first=norm_first)
-    x = randn(1, T, D, seed=100)
-    full = _block_norms(lambda x: layer(x), x)
-    causal = _block_norms(lambda x: layer(x, impl.causal_mask(T)), x)
-    assert (full > 1e-6).all(), f"encoder: min block norm {full.min():.2e}"  # every t reads every s
-    past = torch.tril(torch.ones(T, T, dtype=torch.bool))
-    assert (causal[past] > 1e-6).all()  # position t reads positions 0..t, itself included ...
-    assert (causal[~past] == 0).all()  # ... and nothing after t: exactly zero
+    for norm_first in caps.placements(impl.EncoderLayer):  # both, or the one the layer declares
+        layer = _layer(impl, D, H, 8, seed=0, norm_first=norm_first)
+        x = randn(1, T, D, seed=100)
+        full = _block_norms(lambda x: layer(x), x)
+        causal = _block_norms(lambda x: caps.layer_call(layer, x, impl.causal_mask(T)), x)
+        assert (full > 1e-6).all(), f"encoder: min block norm {full.min():.2e}"  # every t reads every s
+        past = torch.tril(torch.ones(T, T, dtype=torch.bool))
+        assert (causal[past] > 1e-6).all()  # position t reads positions 0..t, itself included ...
+        assert (causal[~past] == 0).all()  # ... and nothing after t: exactly zero
 
 
-@pytest.mark.parametrize("norm_first", [False, True])
-def test_appending_a_token_changes_every_earlier_output_of_an_encoder_layer_but_none_under_a_causal_mask(
-        impl, norm_first):
+def test_appending_a_token_changes_every_earlier_output_of_an_encoder_layer_but_none_under_a_causal_mask(impl):
     T, D, H = 5, 4, 2
-    layer = _layer(impl, D, H, 8, seed=0, norm_first=norm_first)
-    x = randn(1, T + 1, D, seed=100)  # a prefix of T tokens, then one more
-    prefix, longer = x[:, :T], x
-    causal_gap = layer(longer, impl.causal_mask(T + 1))[:, :T] - layer(prefix, impl.causal_mask(T))
-    assert_close(causal_gap, torch.zeros_like(causal_gap))  # earlier outputs can be kept (KV cache)
-    moved = (layer(longer)[:, :T] - layer(prefix)).abs().amax(dim=-1)  # [1, T]
-    assert (moved > 1e-3).all(), f"bidirectional outputs that did not move: {moved}"  # measured 0.007 to 0.24 (post), 0.19 to 2.7 (pre)
+    for norm_first in caps.placements(impl.EncoderLayer):  # both, or the one the layer declares
+        layer = _layer(impl, D, H, 8, seed=0, norm_first=norm_first)
+        x = randn(1, T + 1, D, seed=100)  # a prefix of T tokens, then one more
+        prefix, longer = x[:, :T], x
+        causal_gap = (caps.layer_call(layer, longer, impl.causal_mask(T + 1))[:, :T]
+                      - caps.layer_call(layer, prefix, impl.causal_mask(T)))
+        assert_close(causal_gap, torch.zeros_like(causal_gap))  # earlier outputs can be kept (KV cache)
+        moved = (layer(longer)[:, :T] - layer(prefix)).abs().amax(dim=-1)  # [1, T]
+        # measured 0.007 to 0.24 (post), 0.19 to 2.7 (pre)
+        assert (moved > 1e-3).all(), f"bidirectional outputs that did not move: {moved}"
 
 
 # ------------------------------------------------------------ token embeddings
@@ -393,9 +397,8 @@ def test_a_single_coordinate_of_the_sinusoidal_table_does_not_have_rms_one_over_
 # ------------------------------------------------------------ what replaced recurrence
 
 
-@pytest.mark.parametrize("norm_first", [False, True])
 def test_an_rnns_gradient_to_a_distant_input_shrinks_or_grows_geometrically_while_one_attention_layer_reaches_every_input(
-        impl, norm_first):
+        impl):
     T, D = 24, 8
     Q = torch.linalg.qr(randn(D, D, seed=0))[0]  # orthogonal: every singular value 1
     W_x = randn(D, D, seed=1) / math.sqrt(D)
@@ -414,10 +417,12 @@ def test_an_rnns_gradient_to_a_distant_input_shrinks_or_grows_geometrically_whil
     # ∂h_{T-1}/∂x_s = W_x (1.2 Q)^(T-1-s), whose norm is exactly 1.2^(T-1-s) |W_x|: it explodes
     grows = _last_row_norms(linear_rnn, x)
     assert_close(grows[0] / grows[-1], torch.tensor(1.2 ** (T - 1), dtype=F64))  # 1.2^23 = 66
-    layer = _layer(impl, D, 2, 16, seed=3, norm_first=norm_first)
-    reach = _block_norms(lambda x: layer(x), x[None])  # [T, T]: ‖∂y_t/∂x_s‖ after one encoder layer
-    # one step away whatever the distance, in both directions: the last output reads the first
-    # input, the first output the last input, each at least a tenth as strongly as its neighbour.
-    # Measured: last row 0.32 vs 0.25 (post-norm), 0.53 vs 0.22 (pre-norm)
-    for t, far, near in [(T - 1, 0, T - 2), (0, T - 1, 1)]:
-        assert reach[t, far] > 0.1 * reach[t, near], f"output {t}: input {far} {reach[t, far]:.2e}, input {near} {reach[t, near]:.2e}"
+    for norm_first in caps.placements(impl.EncoderLayer):  # both, or the one the layer declares
+        layer = _layer(impl, D, 2, 16, seed=3, norm_first=norm_first)
+        reach = _block_norms(lambda x: layer(x), x[None])  # [T, T]: ‖∂y_t/∂x_s‖ after one encoder layer
+        # one step away whatever the distance, in both directions: the last output reads the first
+        # input, the first output the last input, each at least a tenth as strongly as its neighbour.
+        # Measured: last row 0.32 vs 0.25 (post-norm), 0.53 vs 0.22 (pre-norm)
+        for t, far, near in [(T - 1, 0, T - 2), (0, T - 1, 1)]:
+            assert reach[t, far] > 0.1 * reach[t, near], \
+                f"output {t}: input {far} {reach[t, far]:.2e}, input {near} {reach[t, near]:.2e}"

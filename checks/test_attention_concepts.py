@@ -22,17 +22,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch.testing import assert_close
 
+from checks import capabilities as caps
 from checks.modules import seeded_attention
 from checks.strategies import qkv, randn, seeds, sizes
 
 heads = st.integers(min_value=1, max_value=3)
 
 
-def _single_head_by_hand(m, x: torch.Tensor) -> torch.Tensor:
+def _single_head_by_hand(m, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """softmax((x W_Qᵀ + b_Q)(x W_Kᵀ + b_K)ᵀ / √D) (x W_Vᵀ + b_V) W_Oᵀ + b_O from the module's
-    own weights: one head, so Dk = D."""
-    q, k, v = (x @ lin.weight.T + lin.bias for lin in (m.q_proj, m.k_proj, m.v_proj))  # [B, T, D] each
+    own weights (separate or fused: checks/capabilities.py): one head, so Dk = D. `mask`
+    (True = may attend) sets the blocked scores to -inf."""
+    q, k, v = (x @ lin.weight.T + lin.bias for lin in caps.projections(m))  # [B, T, D] each
     scores = torch.einsum("btd,bsd->bts", q, k) / math.sqrt(x.size(-1))  # [B, T, T]
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
     return torch.einsum("bts,bsd->btd", scores.softmax(dim=-1), v) @ m.out_proj.weight.T + m.out_proj.bias
 
 
@@ -43,7 +47,8 @@ def test_self_attention_projects_queries_keys_and_values_from_one_sequence_then_
         impl, B, T, D, seed):
     m = seeded_attention(impl.MultiHeadAttention, D, 1, seed)
     x = randn(B, T, D, seed=seed + 1)
-    assert_close(m(x, x, x), _single_head_by_hand(m, x))
+    _, _, _, causal = caps.self_regime(m, x, x, x)  # a causal-only module: by hand under the causal mask too
+    assert_close(caps.attend(m, x, x, x, causal), _single_head_by_hand(m, x, causal))
 
 
 def test_without_a_mask_every_self_attention_output_depends_on_every_input_position(impl):
@@ -51,7 +56,8 @@ def test_without_a_mask_every_self_attention_output_depends_on_every_input_posit
     # noise would be ~1e-16); measured smallest block norm 0.12, 0.0074, 0.076 for seeds 0, 1, 2
     for seed in range(3):
         m = seeded_attention(impl.MultiHeadAttention, 4, 2, seed)
-        J = torch.autograd.functional.jacobian(lambda x: m(x, x, x), randn(1, 5, 4, seed=seed + 10))
+        caps.require(m, "full attention")
+        J = torch.autograd.functional.jacobian(lambda x: caps.attend(m, x, x, x), randn(1, 5, 4, seed=seed + 10))
         blocks = J[0, :, :, 0].norm(dim=(1, 3))  # [T, T]: how much output t moves with input s
         assert blocks.min() > 1e-6, f"seed {seed}: some output ignores some input position\n{blocks}"
 
@@ -59,10 +65,11 @@ def test_without_a_mask_every_self_attention_output_depends_on_every_input_posit
 @given(sizes, sizes, heads, heads, seeds)
 def test_each_query_position_computed_alone_gives_its_row_of_the_all_positions_output(impl, B, T, H, Dk, seed):
     m = seeded_attention(impl.MultiHeadAttention, H * Dk, H, seed)
+    caps.require(m, "cross inputs")  # one query against all T keys
     x = randn(B, T, H * Dk, seed=seed + 1)
-    full = m(x, x, x)
+    full = caps.attend(m, x, x, x)
     for t in range(T):  # no query row waits for another: all T rows can be computed at once
-        assert_close(m(x[:, t:t + 1], x, x), full[:, t:t + 1])
+        assert_close(caps.attend(m, x[:, t:t + 1], x, x), full[:, t:t + 1])
 
 
 # --- what Q, K and V do -----------------------------------------------------------------------
@@ -71,12 +78,14 @@ def test_each_query_position_computed_alone_gives_its_row_of_the_all_positions_o
 def test_changing_the_value_projection_changes_the_output_but_not_the_attention_weights(impl, T, D, seed):
     m = seeded_attention(impl.MultiHeadAttention, D, 1, seed)
     x = randn(1, T, D, seed=seed + 1)
-    before = m(x, x, x)
-    w = impl.attention_weights(m.q_proj(x), m.k_proj(x)).detach()  # [1, T, T], from W_Q and W_K only
+    _, _, _, causal = caps.self_regime(m, x, x, x)  # None, or a causal-only module's causal mask
+    before = caps.attend(m, x, x, x, causal)
+    w_q, w_k, w_v = caps.projections(m)
+    w = impl.attention_weights(w_q(x), w_k(x), causal).detach()  # [1, T, T], from W_Q and W_K only
     delta = randn(D, D, seed=seed + 2)
     with torch.no_grad():
-        m.v_proj.weight += delta
-    after = m(x, x, x)
+        w_v.weight.add_(delta)
+    after = caps.attend(m, x, x, x, causal)
     # the output moves by exactly the same weights applied to the changed values
     assert_close(after - before, (w @ (x @ delta.T)) @ m.out_proj.weight.T)
     assert (after - before).abs().max() > 1e-6, "a new W_V should change the output"
@@ -276,13 +285,15 @@ def test_an_output_depends_on_tokens_that_its_layers_weights_give_zero(impl):
     # Measured: smallest Jacobian block norm 0.20 (layer 2 alone: exact zeros off the diagonal).
     first, second = seeded_attention(impl.MultiHeadAttention, 4, 2, 0), seeded_attention(impl.MultiHeadAttention, 4, 2, 1)
     only_itself = torch.eye(5, dtype=torch.bool)
+    caps.require(first, "full attention")  # layer 1 must mix every token into every position
 
     def two_layers(x):
-        h = first(x, x, x)
-        return second(h, h, h, only_itself)
+        h = caps.attend(first, x, x, x)
+        return caps.attend(second, h, h, h, only_itself)
 
     x = randn(1, 5, 4, seed=2)
-    alone = torch.autograd.functional.jacobian(lambda h: second(h, h, h, only_itself), x)[0, :, :, 0].norm(dim=(1, 3))
+    alone = torch.autograd.functional.jacobian(lambda h: caps.attend(second, h, h, h, only_itself),
+                                               x)[0, :, :, 0].norm(dim=(1, 3))
     assert_close(alone * ~only_itself, torch.zeros(5, 5, dtype=torch.float64))  # layer 2 mixes nothing
     blocks = torch.autograd.functional.jacobian(two_layers, x)[0, :, :, 0].norm(dim=(1, 3))  # [T, T]
     assert blocks.min() > 1e-6, f"some output ignores a token:\n{blocks}"

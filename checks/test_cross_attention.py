@@ -5,7 +5,8 @@ with seeded weights and biases of scale 1/√D (like nn.Linear's default init, s
 stay moderate), fed seeded standard-normal inputs, in float64. The oracles are
 PyTorch's own `nn.TransformerDecoderLayer` / `nn.TransformerDecoder` and
 `F.scaled_dot_product_attention`; the last two checks state facts of PyTorch's standard
-decoder and take no `impl`.
+decoder and take no `impl`. The module's W_Q, W_K, W_V (separate or fused) and its mask
+format are reached through checks/capabilities.py.
 """
 
 import math
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.testing import assert_close
 
+from checks import capabilities as caps
 from checks.modules import copy_attention_weights
 from checks.strategies import randn, seeds, sizes
 
@@ -51,10 +53,28 @@ def _module(impl, d: Dims):
     """impl.CrossAttention(D, H) in float64 with seeded weights and biases of scale 1/√D."""
     m = impl.CrossAttention(d.D, d.H).to(torch.float64)
     with torch.no_grad():
-        for i, lin in enumerate((m.q_proj, m.k_proj, m.v_proj, m.out_proj)):
+        for i, lin in enumerate(caps.linears(m)):
             lin.weight.copy_(randn(d.D, d.D, seed=d.seed + i) / math.sqrt(d.D))
             lin.bias.copy_(randn(d.D, seed=d.seed + 10 + i) / math.sqrt(d.D))
     return m
+
+
+def _wq(m):
+    return caps.projections(m)[0]
+
+
+def _wk(m):
+    return caps.projections(m)[1]
+
+
+def _wv(m):
+    return caps.projections(m)[2]
+
+
+def _masked(m, x, memory, mask):
+    """m(x, memory, mask) with the check's bool mask in the module's declared format."""
+    caps.require(m, "a mask")
+    return m(x, memory, caps.module_mask(m, mask, x.dtype))
 
 
 def _inputs(d: Dims):
@@ -87,9 +107,9 @@ def test_weights_are_t_by_s_and_the_output_has_one_row_per_decoder_position(impl
     m, (x, memory) = _module(impl, d), _inputs(d)
     out = m(x, memory)
     assert out.shape == (d.B, d.T, d.D), f"output {tuple(out.shape)}, expected [B, T, D] = {(d.B, d.T, d.D)}"
-    q = _split(m.q_proj(x), d.H)  # [B, H, T, Dk]: queries from the decoder
-    k = _split(m.k_proj(memory), d.H)  # [B, H, S, Dk]: keys from the encoder
-    v = _split(m.v_proj(memory), d.H)  # [B, H, S, Dk]: values from the encoder
+    q = _split(_wq(m)(x), d.H)  # [B, H, T, Dk]: queries from the decoder
+    k = _split(_wk(m)(memory), d.H)  # [B, H, S, Dk]: keys from the encoder
+    v = _split(_wv(m)(memory), d.H)  # [B, H, S, Dk]: values from the encoder
     w = impl.attention_weights(q, k)
     assert w.shape == (d.B, d.H, d.T, d.S), f"weights {tuple(w.shape)}, expected [B, H, T, S]"
     assert_close(out, m.out_proj(_merge(w @ v)))  # and they are the weights the module uses
@@ -100,7 +120,7 @@ def test_decoder_states_enter_only_through_the_queries(impl, d, data):
     m, (x, memory) = _module(impl, d), _inputs(d)
     j = data.draw(st.integers(0, d.D - 1), label="feature")
     with torch.no_grad():
-        m.q_proj.weight[:, j] = 0  # the queries no longer see feature j of x
+        _wq(m).weight[:, j] = 0  # the queries no longer see feature j of x
     x_j = x.clone()
     x_j[..., j] += 3 * randn(d.B, d.T, seed=d.seed + 30)
     assert_close(m(x_j, memory), m(x, memory))  # so nothing else does either
@@ -115,16 +135,16 @@ def test_encoder_output_enters_only_through_the_keys_and_the_values(impl, d, dat
     j = data.draw(st.integers(0, d.D - 1), label="feature")
     memory_j = memory.clone()
     memory_j[..., j] += 3 * randn(d.B, d.S, seed=d.seed + 30)
-    k_weight, v_weight = m.k_proj.weight.detach().clone(), m.v_proj.weight.detach().clone()
+    k_weight, v_weight = _wk(m).weight.detach().clone(), _wv(m).weight.detach().clone()
 
     def moved(blind_keys: bool, blind_values: bool) -> float:
         with torch.no_grad():
-            m.k_proj.weight.copy_(k_weight)
-            m.v_proj.weight.copy_(v_weight)
+            _wk(m).weight.copy_(k_weight)
+            _wv(m).weight.copy_(v_weight)
             if blind_keys:
-                m.k_proj.weight[:, j] = 0
+                _wk(m).weight[:, j] = 0
             if blind_values:
-                m.v_proj.weight[:, j] = 0
+                _wv(m).weight[:, j] = 0
         return _moved(m(x, memory_j), m(x, memory))
 
     assert moved(True, True) < 1e-12, "memory reaches the output other than through k_proj and v_proj"
@@ -135,11 +155,11 @@ def test_encoder_output_enters_only_through_the_keys_and_the_values(impl, d, dat
 @given(dims())
 def test_keys_and_values_of_the_memory_computed_once_serve_every_decoding_step(impl, d):
     m, (x, memory) = _module(impl, d), _inputs(d)
-    k = _split(m.k_proj(memory), d.H)  # computed once per source sequence: the cache
-    v = _split(m.v_proj(memory), d.H)
+    k = _split(_wk(m)(memory), d.H)  # computed once per source sequence: the cache
+    v = _split(_wv(m)(memory), d.H)
     for t in range(d.T):
         step = m(x[:, : t + 1], memory)[:, -1]  # decoding step t, recomputing everything
-        q = _split(m.q_proj(x[:, t : t + 1]), d.H)  # only the new position's query
+        q = _split(_wq(m)(x[:, t : t + 1]), d.H)  # only the new position's query
         cached = m.out_proj(_merge(F.scaled_dot_product_attention(q, k, v)))[:, 0]
         assert_close(step, cached)
 
@@ -171,7 +191,7 @@ def test_padded_encoder_positions_do_not_affect_the_output(impl, d, data):
     mask = ~is_pad[:, None, :]  # [B, 1, S], True = a real token that may be attended to
     noise = 10 * randn(d.B, d.S, d.D, seed=d.seed + 40)
     memory_new = torch.where(is_pad[..., None], noise, memory)  # new contents at the padding only
-    assert_close(m(x, memory_new, mask), m(x, memory, mask))
+    assert_close(_masked(m, x, memory_new, mask), _masked(m, x, memory, mask))
 
 
 @given(dims(), st.data())
@@ -188,8 +208,8 @@ def test_cross_attention_matches_torch_transformer_decoder_layer(impl, d, data):
     expected, expected_weights = mha(x, memory, memory, key_padding_mask=is_pad,  # True = ignore
                                      need_weights=True, average_attn_weights=False)  # [B, H, T, S]
     mask = ~is_pad[:, None, :]
-    assert_close(m(x, memory, mask), expected)
-    q, k = _split(m.q_proj(x), d.H), _split(m.k_proj(memory), d.H)
+    assert_close(_masked(m, x, memory, mask), expected)
+    q, k = _split(_wq(m)(x), d.H), _split(_wk(m)(memory), d.H)
     assert_close(impl.attention_weights(q, k, mask[:, None]), expected_weights)
 
 
@@ -197,12 +217,13 @@ def test_cross_attention_matches_torch_transformer_decoder_layer(impl, d, data):
 def test_cross_attention_is_multi_head_attention_and_with_memory_equal_to_x_it_is_self_attention(impl, d):
     m, (x, memory) = _module(impl, d), _inputs(d)
     mha = impl.MultiHeadAttention(d.D, d.H).to(torch.float64)
+    caps.require(mha, "cross inputs")
     with torch.no_grad():
-        for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
-            getattr(mha, name).weight.copy_(getattr(m, name).weight)
-            getattr(mha, name).bias.copy_(getattr(m, name).bias)
-    assert_close(m(x, memory), mha(x, memory, memory))
-    assert_close(m(x, x), mha(x, x, x))
+        for theirs, mine in zip(caps.linears(mha), caps.linears(m)):  # W_Q, W_K, W_V, W_O
+            theirs.weight.copy_(mine.weight)
+            theirs.bias.copy_(mine.bias)
+    assert_close(m(x, memory), caps.attend(mha, x, memory, memory))
+    assert_close(m(x, x), caps.attend(mha, x, x, x))
 
 
 @given(dims())
@@ -212,7 +233,7 @@ def test_each_head_returns_a_weighted_average_of_the_encoder_value_vectors(impl,
         m.out_proj.weight.copy_(torch.eye(d.D, dtype=torch.float64))
         m.out_proj.bias.zero_()
     heads = _split(m(x, memory), d.H)  # [B, H, T, Dk]
-    v = _split(m.v_proj(memory), d.H)  # [B, H, S, Dk]: the encoder's value vectors, per head
+    v = _split(_wv(m)(memory), d.H)  # [B, H, S, Dk]: the encoder's value vectors, per head
     lo, hi = v.min(dim=-2, keepdim=True).values, v.max(dim=-2, keepdim=True).values
     slack = 1e-12 * (1 + v.abs().max())  # float64 rounding of a weighted sum of <= 5 terms
     assert ((lo - slack <= heads) & (heads <= hi + slack)).all(), "a head's output leaves the range of the values"
@@ -227,14 +248,14 @@ def test_queries_can_read_back_every_encoder_position_so_the_source_is_not_squee
     memory = torch.stack([angles.cos(), angles.sin()], dim=-1)[None]  # [1, S, D] on the unit circle
     m = impl.CrossAttention(D, 1).to(torch.float64)
     with torch.no_grad():
-        for lin, weight in [(m.q_proj, c * torch.eye(D)), (m.k_proj, torch.eye(D)),
-                            (m.v_proj, randn(D, D, seed=seed)), (m.out_proj, torch.eye(D))]:
+        for lin, weight in [(_wq(m), c * torch.eye(D)), (_wk(m), torch.eye(D)),
+                            (_wv(m), randn(D, D, seed=seed)), (m.out_proj, torch.eye(D))]:
             lin.weight.copy_(weight)
             lin.bias.zero_()
     order = data.draw(st.permutations(range(S)), label="order")
     x = memory[:, order]  # decoder position t asks for encoder position order[t]
     # score gap to the runner-up: c (1 - cos 45°) / √2 = 62, so the runner-up's weight is e^-62
-    assert_close(m(x, memory), m.v_proj(memory)[:, order])
+    assert_close(m(x, memory), _wv(m)(memory)[:, order])
 
 
 def test_every_decoder_layer_reads_the_same_memory_and_projects_it_with_its_own_weights():

@@ -11,6 +11,11 @@ threshold sits >= 5 standard deviations of its statistic over seeds from the mea
 in a comment. The gradient checks on plain tanh and linear stacks are facts of mathematics and
 take no `impl`. Broken implementations that must fail these checks:
 tests/broken_impls/encoder_layer/.
+
+Declared capabilities (checks/capabilities.py): a layer that implements one placement
+(`norm_placements = ("pre",)`) is built without `norm_first` and graded in that placement by
+every check whose claim holds in either; a check about the other placement skips, naming the
+declaration. Its attention's W_Q, W_K, W_V may be fused; masks reach it in its declared format.
 """
 
 import functools
@@ -25,12 +30,16 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.testing import assert_close
 
+from checks import capabilities as caps
 from checks.modules import copy_attention_weights
 from checks.strategies import masks, pads, randn, seeds, sizes
 
 F64 = torch.float64
-LINEARS = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj",
-           "ffn.linear1", "ffn.linear2")
+
+def _linears(layer: nn.Module) -> tuple:
+    """W_Q, W_K, W_V, W_O of self_attn (separate or fused), then the FFN's linear1, linear2."""
+    return (*caps.linears(layer.self_attn), layer.ffn.linear1, layer.ffn.linear2)
+
 LAST_LINEARS = ("self_attn.out_proj", "ffn.linear2")  # the last map of each sublayer
 
 
@@ -39,10 +48,9 @@ def _layer(impl, D: int, H: int, d_ff: int, norm_first: bool, seed: int, fresh_n
     """impl.EncoderLayer in float64, every parameter set by its contract name from `seed`.
     LayerNorms get a random weight and bias (so that a misplaced one cannot hide), or the
     fresh ones and zeros with `fresh_norms`."""
-    layer = impl.EncoderLayer(D, H, d_ff, norm_first=norm_first).to(F64)
+    layer = caps.make_layer(impl.EncoderLayer, D, H, d_ff, norm_first=norm_first).to(F64)
     with torch.no_grad():
-        for i, name in enumerate(LINEARS):
-            lin = attrgetter(name)(layer)
+        for i, lin in enumerate(_linears(layer)):
             fan_in = lin.weight.size(1)
             lin.weight.copy_(randn(*lin.weight.shape, seed=seed + 2 * i) / math.sqrt(fan_in))
             lin.bias.copy_(0 if zero_biases else randn(*lin.bias.shape, seed=seed + 2 * i + 1) / math.sqrt(fan_in))
@@ -57,7 +65,7 @@ def _torch_copy(layer: nn.Module, H: int) -> nn.TransformerEncoderLayer:
     a, f = layer.self_attn, layer.ffn
     D, d_ff = f.linear1.weight.size(1), f.linear1.weight.size(0)
     oracle = nn.TransformerEncoderLayer(D, H, d_ff, dropout=0.0, batch_first=True,
-                                        norm_first=layer.norm_first, dtype=F64)
+                                        norm_first=caps.norm_first(layer), dtype=F64)
     copy_attention_weights(a, oracle.self_attn)
     with torch.no_grad():
         for mine, theirs in [(f.linear1, oracle.linear1),
@@ -87,7 +95,12 @@ def layer_sizes(draw):
 
 
 def _attend(layer, x, mask=None):
-    return layer.self_attn(x, x, x, mask)
+    return caps.attend(layer.self_attn, x, x, x, mask)
+
+
+def _call(layer, x, mask=None):
+    """_call(layer, x, mask), the check's bool mask in the layer's declared format."""
+    return caps.layer_call(layer, x, mask)
 
 
 # ------------------------------------------------------------- the layer against PyTorch's
@@ -97,12 +110,13 @@ def _attend(layer, x, mask=None):
 def test_encoder_layer_matches_torch_transformer_encoder_layer_with_and_without_a_mask(impl, dims, norm_first, data):
     B, T, H, D, d_ff, seed = dims
     mask = data.draw(st.none() | masks((B, T, T)) | masks((B, 1, T)), label="mask")  # True = may attend
+    norm_first = caps.placement(impl.EncoderLayer, norm_first)  # a one-placement layer: its own
     layer = _layer(impl, D, H, d_ff, norm_first, seed)
     oracle = _torch_copy(layer, H)
     x = randn(B, T, D, seed=seed + 30)
     # PyTorch's src_mask is True where attending is NOT allowed, one [T, T] slice per (batch, head)
     src_mask = None if mask is None else ~mask.expand(B, T, T).repeat_interleave(H, dim=0)
-    assert_close(layer(x, mask), oracle(x, src_mask=src_mask))
+    assert_close(_call(layer, x, mask), oracle(x, src_mask=src_mask))
 
 
 @given(layer_sizes(), st.booleans(), st.data())
@@ -110,6 +124,7 @@ def test_post_norm_is_layernorm_of_x_plus_sublayer_and_pre_norm_is_x_plus_sublay
         impl, dims, norm_first, data):
     B, T, H, D, d_ff, seed = dims
     mask = data.draw(st.none() | masks((B, T, T)), label="mask")
+    norm_first = caps.placement(impl.EncoderLayer, norm_first)  # a one-placement layer: its own
     layer = _layer(impl, D, H, d_ff, norm_first, seed)
     x = randn(B, T, D, seed=seed + 30)
     if norm_first:  # x + Sublayer(LN(x)), twice
@@ -118,14 +133,14 @@ def test_post_norm_is_layernorm_of_x_plus_sublayer_and_pre_norm_is_x_plus_sublay
     else:  # LN(x + Sublayer(x)), twice
         h = layer.norm1(x + _attend(layer, x, mask))
         expected = layer.norm2(h + layer.ffn(h))
-    assert_close(layer(x, mask), expected)
+    assert_close(_call(layer, x, mask), expected)
 
 
 def test_the_default_placement_is_post_norm_as_in_the_original_transformer_and_in_pytorch(impl):
-    post = _layer(impl, 8, 2, 16, False, seed=0)
+    post = _layer(impl, 8, 2, 16, False, seed=0)  # skipped for a pre-norm-only layer
     default = impl.EncoderLayer(8, 2, 16).to(F64)  # norm_first left out
     default.load_state_dict(post.state_dict())
-    assert default.norm_first is False, f"norm_first defaults to {default.norm_first!r}"
+    assert caps.norm_first(default) is False, f"norm_first defaults to {caps.norm_first(default)!r}"
     x = randn(2, 5, 8, seed=1)
     assert_close(default(x), post(x))
     assert inspect.signature(nn.TransformerEncoderLayer).parameters["norm_first"].default is False
@@ -134,14 +149,14 @@ def test_the_default_placement_is_post_norm_as_in_the_original_transformer_and_i
 # ---------------------------------------------------------------- structure
 
 
-@pytest.mark.parametrize("norm_first", [False, True])
-def test_an_encoder_layer_is_two_sublayers_and_two_layernorms_and_nothing_else(impl, norm_first):
-    layer = impl.EncoderLayer(8, 2, 16, norm_first=norm_first)
-    parts = [layer.self_attn, layer.ffn, layer.norm1, layer.norm2]
-    assert layer.norm1 is not layer.norm2, "one LayerNorm shared by both sublayers"
-    owned = {id(p) for part in parts for p in part.parameters()}
-    assert {id(p) for p in layer.parameters()} == owned, "parameters outside self_attn, ffn, norm1, norm2"
-    assert sum(p.numel() for p in layer.parameters()) == sum(p.numel() for part in parts for p in part.parameters())
+def test_an_encoder_layer_is_two_sublayers_and_two_layernorms_and_nothing_else(impl):
+    for norm_first in caps.placements(impl.EncoderLayer):  # both, or the one the layer declares
+        layer = caps.make_layer(impl.EncoderLayer, 8, 2, 16, norm_first=norm_first)
+        parts = [layer.self_attn, layer.ffn, layer.norm1, layer.norm2]
+        assert layer.norm1 is not layer.norm2, "one LayerNorm shared by both sublayers"
+        owned = {id(p) for part in parts for p in part.parameters()}
+        assert {id(p) for p in layer.parameters()} == owned, "parameters outside self_attn, ffn, norm1, norm2"
+        assert sum(p.numel() for p in layer.parameters()) == sum(p.numel() for part in parts for p in part.parameters())
     # PyTorch's layers: the encoder has one attention block and two LayerNorms; the decoder
     # adds cross-attention and a third LayerNorm
     for module, n_attention, n_norms in [(nn.TransformerEncoderLayer(8, 2, 16), 1, 2),
@@ -151,7 +166,7 @@ def test_an_encoder_layer_is_two_sublayers_and_two_layernorms_and_nothing_else(i
 
 
 def test_without_a_mask_every_output_position_depends_on_every_input_position(impl):
-    for norm_first in (False, True):
+    for norm_first in caps.placements(impl.EncoderLayer):
         layer = _layer(impl, 8, 2, 16, norm_first, seed=3)
         J = torch.autograd.functional.jacobian(layer, randn(1, 5, 8, seed=4))[0, :, :, 0]  # [T, D, T, D]
         blocks = J.norm(dim=(1, 3))  # [T, T]: how much output position t moves with input position s
@@ -164,9 +179,9 @@ def test_with_each_position_allowed_to_attend_only_to_itself_no_position_affects
     # attention is the only sublayer that mixes positions: the FFN and both LayerNorms act
     # on each position alone, so a diagonal mask leaves nothing that crosses positions
     alone = torch.eye(5, dtype=torch.bool)  # [T, T]
-    for norm_first in (False, True):
+    for norm_first in caps.placements(impl.EncoderLayer):
         layer = _layer(impl, 8, 2, 16, norm_first, seed=3)
-        J = torch.autograd.functional.jacobian(lambda x: layer(x, alone), randn(1, 5, 8, seed=4))[0, :, :, 0]
+        J = torch.autograd.functional.jacobian(lambda x: _call(layer, x, alone), randn(1, 5, 8, seed=4))[0, :, :, 0]
         across = J * (1 - torch.eye(5, dtype=F64))[:, None, :, None]  # keep the blocks with t != s
         assert_close(across, torch.zeros_like(J))
 
@@ -175,29 +190,30 @@ def test_with_each_position_allowed_to_attend_only_to_itself_no_position_affects
 def test_with_a_padding_mask_the_outputs_at_real_tokens_ignore_the_padding_tokens(impl, B, T, norm_first, seed, data):
     is_pad = data.draw(pads((B, T)), label="is_pad")  # True at padding
     mask = ~is_pad[:, None, :]  # [B, 1, T]: every query may attend to the real keys
-    layer = _layer(impl, 6, 2, 12, norm_first, seed)
+    layer = _layer(impl, 6, 2, 12, caps.placement(impl.EncoderLayer, norm_first), seed)
     x = randn(B, T, 6, seed=seed + 30)
     changed = torch.where(is_pad[..., None], randn(B, T, 6, seed=seed + 31) * 10, x)  # new padding content
     real = ~is_pad
-    assert_close(layer(changed, mask)[real], layer(x, mask)[real])
+    assert_close(_call(layer, changed, mask)[real], _call(layer, x, mask)[real])
 
 
 @given(st.integers(1, 8), st.integers(1, 4), st.integers(1, 16), st.booleans())
 def test_an_encoder_layer_has_4d2_plus_2df_plus_9d_plus_f_parameters_as_pytorchs_does(impl, Dk, H, d_ff, norm_first):
     D = H * Dk
-    count = sum(p.numel() for p in impl.EncoderLayer(D, H, d_ff, norm_first=norm_first).parameters())
+    norm_first = caps.placement(impl.EncoderLayer, norm_first)
+    count = sum(p.numel() for p in caps.make_layer(impl.EncoderLayer, D, H, d_ff, norm_first=norm_first).parameters())
     # attention 4 D² + 4 D, FFN 2 D F + F + D, two LayerNorms 2 · 2 D
     assert count == 4 * D * D + 2 * D * d_ff + 9 * D + d_ff, f"D={D}, H={H}, F={d_ff}: {count}"
     oracle = nn.TransformerEncoderLayer(D, H, d_ff, norm_first=norm_first, device="meta")
     assert count == sum(p.numel() for p in oracle.parameters())
 
 
-@pytest.mark.parametrize("norm_first", [False, True])
-def test_a_base_encoder_layer_has_3152384_parameters(impl, norm_first):
-    with torch.device("meta"):  # shapes only
-        layer = impl.EncoderLayer(512, 8, 2048, norm_first=norm_first)  # d_model 512, 8 heads, d_ff 2048
-    oracle = nn.TransformerEncoderLayer(512, 8, 2048, norm_first=norm_first, device="meta")
-    assert sum(p.numel() for p in layer.parameters()) == sum(p.numel() for p in oracle.parameters()) == 3_152_384
+def test_a_base_encoder_layer_has_3152384_parameters(impl):
+    for norm_first in caps.placements(impl.EncoderLayer):  # both, or the one the layer declares
+        with torch.device("meta"):  # shapes only; d_model 512, 8 heads, d_ff 2048
+            layer = caps.make_layer(impl.EncoderLayer, 512, 8, 2048, norm_first=norm_first)
+        oracle = nn.TransformerEncoderLayer(512, 8, 2048, norm_first=norm_first, device="meta")
+        assert sum(p.numel() for p in layer.parameters()) == sum(p.numel() for p in oracle.parameters()) == 3_152_384
 
 
 # ---------------------------------------------------------------- residual connections
@@ -211,7 +227,7 @@ def test_pre_norm_layer_output_minus_its_two_sublayer_outputs_is_the_input(impl,
     x = randn(B, T, D, seed=seed + 30)
     attended = _attend(layer, layer.norm1(x), mask)  # what sublayer 1 adds
     fed = layer.ffn(layer.norm2(x + attended))  # what sublayer 2 adds
-    assert_close(layer(x, mask) - attended - fed, x)
+    assert_close(_call(layer, x, mask) - attended - fed, x)
 
 
 @given(layer_sizes(), st.data())
@@ -220,7 +236,7 @@ def test_a_pre_norm_layer_whose_sublayers_end_in_zero_weights_is_exactly_the_ide
     mask = data.draw(st.none() | masks((B, T, T)), label="mask")
     layer = _zero_last_linears(_layer(impl, D, H, d_ff, True, seed))  # everything else random
     x = randn(B, T, D, seed=seed + 30)
-    assert_close(layer(x, mask), x, rtol=0, atol=0)  # x + 0 + 0, bit for bit
+    assert_close(_call(layer, x, mask), x, rtol=0, atol=0)  # x + 0 + 0, bit for bit
 
 
 def test_a_post_norm_layer_whose_sublayers_end_in_zero_weights_is_layernorm_twice_not_the_identity(impl):

@@ -18,6 +18,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
+from checks import capabilities as caps
 from checks.modules import copy_attention_weights
 from checks.strategies import masks, randn, seeds
 
@@ -38,7 +39,7 @@ def nbytes(*tensors) -> int:
 def seeded_gqa(impl, D: int, H: int, Hkv: int, seed: int, bias: bool = True, rope_base=None):
     """impl.GroupedQueryAttention in float64 with every weight (and bias) drawn from N(0, 1/D)."""
     m = impl.GroupedQueryAttention(D, H, Hkv, bias=bias, rope_base=rope_base).double()
-    projections = (m.q_proj, m.k_proj, m.v_proj, m.out_proj)
+    projections = caps.linears(m)  # W_Q, W_K, W_V (separate or fused), W_O
     assert all((lin.bias is not None) == bias for lin in projections), f"bias={bias} must hold for all four projections"
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -47,7 +48,7 @@ def seeded_gqa(impl, D: int, H: int, Hkv: int, seed: int, bias: bool = True, rop
     return m
 
 
-def kv_weights_as_heads(lin: nn.Linear, Hkv: int, Dk: int, D: int):
+def kv_weights_as_heads(lin, Hkv: int, Dk: int, D: int):
     """The [Hkv * Dk, D] weight of k_proj or v_proj, checked for its shape first."""
     assert lin.weight.shape == (Hkv * Dk, D), (
         f"k_proj/v_proj must map D={D} to Hkv*Dk = {Hkv}*{Dk} features, got weight {tuple(lin.weight.shape)}")
@@ -75,7 +76,7 @@ def test_with_as_many_kv_heads_as_query_heads_the_module_is_multi_head_attention
     torch_mha = copy_attention_weights(gqa, nn.MultiheadAttention(D, H, batch_first=True, dtype=torch.float64))
     x, mask = randn(2, T, D, seed=seed), data.draw(masks((2, T, T)))
     expected, _ = torch_mha(x, x, x, attn_mask=~mask.repeat_interleave(H, 0), need_weights=False)  # True = blocked
-    assert_close(gqa(x, mask), expected, msg=f"Hkv = H = {H}: grouped-query attention must be plain multi-head attention")
+    assert_close(caps.layer_call(gqa, x, mask), expected, msg=f"Hkv = H = {H}: grouped-query attention must be plain multi-head attention")
 
 
 @given(head_counts, st.integers(1, 5), st.booleans(), seeds)
@@ -86,25 +87,26 @@ def test_the_module_equals_multi_head_attention_with_each_kv_head_repeated_for_i
     gqa = seeded_gqa(impl, D, H, Hkv, seed, bias=bias)
     mha = nn.MultiheadAttention(D, H, batch_first=True, bias=bias, dtype=torch.float64)
     with torch.no_grad():  # K/V head j becomes heads j*G .. j*G + G - 1 of a full multi-head layer
-        w_k, w_v = (kv_weights_as_heads(p, Hkv, Dk, D) for p in (gqa.k_proj, gqa.v_proj))
-        repeat = lambda w: w.view(Hkv, Dk, *w.shape[1:]).repeat_interleave(G, 0).reshape(H * Dk, *w.shape[1:])
-        mha.in_proj_weight.copy_(torch.cat([gqa.q_proj.weight, repeat(w_k), repeat(w_v)]))
+        p_q, p_k, p_v = caps.projections(gqa)
+        w_k, w_v = (kv_weights_as_heads(p, Hkv, Dk, D) for p in (p_k, p_v))
+        repeat = lambda w: w.reshape(Hkv, Dk, *w.shape[1:]).repeat_interleave(G, 0).reshape(H * Dk, *w.shape[1:])
+        mha.in_proj_weight.copy_(torch.cat([p_q.weight, repeat(w_k), repeat(w_v)]))
         mha.out_proj.weight.copy_(gqa.out_proj.weight)
         if bias:
-            mha.in_proj_bias.copy_(torch.cat([gqa.q_proj.bias, repeat(gqa.k_proj.bias), repeat(gqa.v_proj.bias)]))
+            mha.in_proj_bias.copy_(torch.cat([p_q.bias, repeat(p_k.bias), repeat(p_v.bias)]))
             mha.out_proj.bias.copy_(gqa.out_proj.bias)
     x = 2 * randn(2, T, D, seed=seed)
     causal = torch.ones(T, T, dtype=torch.bool).tril()
     expected, _ = mha(x, x, x, attn_mask=~causal, need_weights=False)
-    assert_close(gqa(x, causal), expected,
+    assert_close(caps.layer_call(gqa, x, causal), expected,
                  msg=f"H={H}, Hkv={Hkv}: query head h must share key/value head h // {G} (repeat_interleave)")
 
 
 @pytest.mark.parametrize("D, H, Hkv", [(64, 8, 8), (64, 8, 2), (64, 8, 1), (96, 12, 4)])
 def test_kv_projection_parameters_shrink_by_h_over_hkv_and_nothing_else_changes(impl, D, H, Hkv):
     mha, gqa = impl.GroupedQueryAttention(D, H, H), impl.GroupedQueryAttention(D, H, Hkv)
-    kv = lambda m: nbytes(*m.k_proj.parameters(), *m.v_proj.parameters())
-    rest = lambda m: nbytes(*m.q_proj.parameters(), *m.out_proj.parameters())
+    kv = lambda m: nbytes(*caps.projections(m)[1].parameters(), *caps.projections(m)[2].parameters())
+    rest = lambda m: nbytes(*caps.projections(m)[0].parameters(), *m.out_proj.parameters())
     assert kv(gqa) * H == kv(mha) * Hkv, f"K/V projection bytes {kv(gqa)} vs {kv(mha)}: expected a ratio of {Hkv}/{H}"
     assert rest(gqa) == rest(mha) and kv(gqa) > 0
     assert nbytes(*mha.parameters()) - nbytes(*gqa.parameters()) == kv(mha) - kv(gqa)
@@ -141,12 +143,13 @@ def test_with_rope_the_module_rotates_queries_and_keys_after_projecting_them_and
     gqa, x = seeded_gqa(impl, D, H, Hkv, seed, bias=False, rope_base=base), randn(2, T, D, seed=seed)
     pos = torch.arange(T)
     heads = lambda y, n: y.view(2, T, n, Dk).transpose(1, 2)
-    q = impl.apply_rope(heads(gqa.q_proj(x), H), pos, base)
-    k = impl.apply_rope(heads(gqa.k_proj(x), Hkv), pos, base)
-    v = heads(gqa.v_proj(x), Hkv)
+    w_q, w_k, w_v = caps.projections(gqa)  # separate or fused
+    q = impl.apply_rope(heads(w_q(x), H), pos, base)
+    k = impl.apply_rope(heads(w_k(x), Hkv), pos, base)
+    v = heads(w_v(x), Hkv)
     out = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
     expected = gqa.out_proj(out.transpose(1, 2).reshape(2, T, D))
-    assert_close(gqa(x, torch.ones(T, T, dtype=torch.bool).tril()), expected,
+    assert_close(caps.layer_call(gqa, x, torch.ones(T, T, dtype=torch.bool).tril()), expected,
                  msg="with rope_base, q and k of every head are rotated after the projections (halves layout)")
 
 

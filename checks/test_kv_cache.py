@@ -19,6 +19,7 @@ from torch.nn.attention.bias import causal_lower_right
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
+from checks import capabilities as caps
 from checks.strategies import randn, seeds
 
 configs = st.sampled_from([(8, 2, 2), (8, 4, 2), (12, 6, 3), (8, 4, 1), (6, 1, 1)])  # (D, H, Hkv)
@@ -47,7 +48,7 @@ def seeded_gqa(impl, D: int, H: int, Hkv: int, seed: int, rope_base=None):
 
 def full_causal_forward(attn, x):
     T = x.size(1)
-    return attn(x, torch.ones(T, T, dtype=torch.bool).tril())
+    return caps.layer_call(attn, x, torch.ones(T, T, dtype=torch.bool).tril())  # the mask in attn's declared format
 
 
 def torch_lower_right(T: int, S: int) -> torch.Tensor:
@@ -77,7 +78,7 @@ def test_decoding_one_position_at_a_time_with_the_cache_equals_the_full_causal_f
                  msg=f"rope_base={base}: token-by-token decoding must equal the full causal forward")
     assert cache.seq_len == T, f"after {T} steps seq_len is {cache.seq_len}"
     # per layer and sequence: 2 (K and V) x T positions x the width of k_proj's output (Hkv * Dk)
-    width = attn.k_proj.weight.size(0)
+    width = caps.projections(attn)[1].weight.size(0)
     assert cache.k.numel() + cache.v.numel() == 2 * 2 * T * width, (
         f"the cache holds {cache.k.numel() + cache.v.numel()} numbers for B=2, T={T}; expected 2·B·T·Hkv·Dk")
 
@@ -164,7 +165,7 @@ def arithmetic_intensity(impl, attn, cached: int, B: int, T: int) -> float:
     """FLOPs of one decode_step of T new positions per sequence, over the bytes it must read at
     least once: every weight, and the cached keys and values (the new ones included)."""
     cache = impl.KVCache()
-    D = attn.q_proj.weight.size(1)
+    D = attn.out_proj.weight.size(0)
     if cached:
         impl.decode_step(attn, torch.empty(B, cached, D, dtype=torch.float16, device="meta"), cache)
     flops = count_flops(impl.decode_step, attn, torch.empty(B, T, D, dtype=torch.float16, device="meta"), cache)

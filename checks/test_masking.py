@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.testing import assert_close
 
+from checks import capabilities as caps
 from checks.modules import seeded_attention, torch_twin
 from checks.strategies import masks, pads, qkv, randn, seeds, sizes
 
@@ -82,7 +83,8 @@ def test_causal_output_at_t_ignores_tokens_after_t(impl, inputs, data):
     assert_close(impl.scaled_dot_product_attention(changed, changed, changed, mask)[:, :t + 1],
                  impl.scaled_dot_product_attention(x, x, x, mask)[:, :t + 1])
     mha = seeded_attention(impl.MultiHeadAttention, D, H, seed)
-    assert_close(mha(changed, changed, changed, mask)[:, :t + 1], mha(x, x, x, mask)[:, :t + 1])
+    assert_close(caps.attend(mha, changed, changed, changed, mask)[:, :t + 1],
+                 caps.attend(mha, x, x, x, mask)[:, :t + 1])
 
 
 def test_causal_output_at_t_depends_on_every_token_up_to_t_and_on_none_after(impl):
@@ -90,7 +92,11 @@ def test_causal_output_at_t_depends_on_every_token_up_to_t_and_on_none_after(imp
     T, D, H = 6, 8, 2
     mha, mask = seeded_attention(impl.MultiHeadAttention, D, H, seed=0), impl.causal_mask(T)
     x = randn(T, D, seed=1)
-    jac = torch.autograd.functional.jacobian(lambda z: mha(z[None], z[None], z[None], mask)[0], x)  # [T, D, T, D]
+    def run(z):
+        z = z[None]
+        return caps.attend(mha, z, z, z, mask)[0]
+
+    jac = torch.autograd.functional.jacobian(run, x)  # [T, D, T, D]
     influence = jac.abs().sum(dim=(1, 3))  # [t, s]: how much token s moves output t
     future = torch.ones(T, T, dtype=torch.bool).triu(1)
     assert (influence[future] == 0).all(), f"a later token moves an earlier output:\n{influence}"
@@ -104,7 +110,7 @@ def _two_causal_layers(impl, d_model: int, n_heads: int, seed: int):
     def forward(x):
         mask = impl.causal_mask(x.size(1))
         for mha in layers:
-            x = x + mha(x, x, x, mask)
+            x = x + caps.attend(mha, x, x, x, mask)
         return x
     return forward
 
@@ -187,8 +193,12 @@ def test_masked_multi_head_attention_matches_torch_multihead_attention_with_key_
     B, T, _ = x.shape
     is_pad = data.draw(pads((B, T)), label="is_pad")
     mha = seeded_attention(impl.MultiHeadAttention, D, H, seed)
-    expected, _ = torch_twin(mha, H)(x, x, x, key_padding_mask=is_pad, need_weights=False)
-    assert_close(mha(x, x, x, impl.padding_mask(is_pad)), expected)
+    _, _, _, causal = caps.self_regime(mha, x, x, x)  # a causal-only module: causal on both sides
+    mask = caps.both(causal, impl.padding_mask(is_pad))
+    expected, _ = torch_twin(mha, H)(x, x, x, key_padding_mask=is_pad, need_weights=False,
+                                     attn_mask=None if causal is None else ~causal)
+    rows = mask.expand(B, T, T).any(-1)  # all queries, unless causal: a query whose keys are all padding
+    assert_close(caps.attend(mha, x, x, x, mask)[rows], expected[rows])
 
 
 @given(qkv(batch=()), st.data())
@@ -209,7 +219,9 @@ def test_changing_padded_tokens_changes_no_output_at_real_positions(impl, inputs
     changed = torch.where(is_pad[..., None], other, x)  # new contents at every padded position
     mask, mha = impl.padding_mask(is_pad), seeded_attention(impl.MultiHeadAttention, D, H, seed)
     real = ~is_pad
-    assert_close(mha(changed, changed, changed, mask)[real], mha(x, x, x, mask)[real])
+    _, _, _, causal = caps.self_regime(mha, x, x, x)  # a causal-only module: padding and causal
+    both = caps.both(causal, mask)
+    assert_close(caps.attend(mha, changed, changed, changed, both)[real], caps.attend(mha, x, x, x, both)[real])
     assert_close(impl.scaled_dot_product_attention(changed, changed, changed, mask)[real],
                  impl.scaled_dot_product_attention(x, x, x, mask)[real])
 
@@ -334,7 +346,7 @@ def test_combined_causal_and_padding_mask_equals_applying_both(impl, inputs, dat
     future = torch.ones(T, T, dtype=torch.bool).triu(1)  # PyTorch's masks: True = blocked
     expected, _ = torch_twin(mha, H)(x, x, x, attn_mask=future, key_padding_mask=is_pad, need_weights=False)
     rows = mask.any(-1)  # queries with a key left; an empty row is the contract's zero case
-    assert_close(mha(x, x, x, mask)[rows], expected[rows])
+    assert_close(caps.attend(mha, x, x, x, mask)[rows], expected[rows])
 
 
 @given(sizes, lengths, st.data())
@@ -410,7 +422,7 @@ def _tiny_decoder(impl, D: int, H: int, seed: int):
         table = impl.sinusoidal_positions(int(positions.max()) + 1, D, torch.float64)
         h = x + table[positions]  # [B, T, D]: each token gets the encoding of its position id
         mask = impl.causal_mask(x.size(1)) & impl.padding_mask(is_pad)  # [B, T, T]
-        return h + mha(h, h, h, mask)
+        return h + caps.attend(mha, h, h, h, mask)
 
     return run
 

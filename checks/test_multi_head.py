@@ -7,6 +7,12 @@ example is reproducible from its Hypothesis seed. Costs are counted, not timed:
 parameters with `numel`, FLOPs with `FlopCounterMode` (2 per multiply-add; bias additions
 and the softmax are not counted) inside the MATH attention backend, the only one whose
 matrix products the counter sees on CPU.
+
+Every module is reached through checks/capabilities.py: its W_Q, W_K, W_V separate or fused,
+its mask in the format it declares. A module that declares `causal_only` is graded in the
+regime it implements (self-attention under the causal mask, the oracle under the same mask);
+only checks that need cross inputs or a query that sees later keys skip it, naming the
+declaration.
 """
 
 import copy
@@ -21,6 +27,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
+from checks import capabilities as caps
 from checks.modules import seeded_attention, torch_twin
 from checks.oracles.full_width_heads import FullWidthHeads
 from checks.strategies import masks, randn, seeds, sizes, tensors
@@ -98,15 +105,15 @@ def test_splitting_with_a_plain_view_lets_position_0_read_later_tokens_through_a
     causal = torch.ones(T, T, dtype=torch.bool).tril()
 
     def shortcut(x):  # the module's own weights, heads split by x.view(B, H, T, Dk)
-        q, k, v = (p(x).view(B, H, T, Dk) for p in (mha.q_proj, mha.k_proj, mha.v_proj))
+        q, k, v = (p(x).view(B, H, T, Dk) for p in caps.projections(mha))
         heads_out = F.scaled_dot_product_attention(q, k, v, attn_mask=causal)
         return mha.out_proj(heads_out.transpose(1, 2).reshape(B, T, H * Dk))
 
     x = randn(B, T, H * Dk, seed=1)
     later_changed = torch.cat([x[:, :1], randn(B, T - 1, H * Dk, seed=2)], dim=1)  # same token 0
     with torch.no_grad():
-        assert_close(mha(later_changed, later_changed, later_changed, causal)[:, 0],
-                     mha(x, x, x, causal)[:, 0])  # correct: position 0 sees token 0 only
+        assert_close(caps.attend(mha, later_changed, later_changed, later_changed, causal)[:, 0],
+                     caps.attend(mha, x, x, x, causal)[:, 0])  # correct: position 0 sees token 0 only
         leak = (shortcut(later_changed)[:, 0] - shortcut(x)[:, 0]).abs().max().item()
     assert leak > 1e-3, f"the shortcut's position 0 moved by only {leak}"  # measured: 1.05
 
@@ -119,24 +126,27 @@ def test_one_fused_projection_then_reshape_equals_h_separate_per_head_projection
     D = query.size(-1)
     Dk = D // H
     mha = seeded_attention(impl.MultiHeadAttention, D, H, seed)
+    query, key, value, causal = caps.self_regime(mha, query, key, value)  # causal: None unless causal-only
     heads_out = []
     for h in range(H):  # head h's own d_model x Dk projections: block h of each fused weight
         rows = slice(h * Dk, (h + 1) * Dk)
         q, k, v = (F.linear(x, p.weight[rows], p.bias[rows])
-                   for x, p in ((query, mha.q_proj), (key, mha.k_proj), (value, mha.v_proj)))
-        heads_out.append(F.scaled_dot_product_attention(q, k, v))  # [B, T, Dk]
+                   for x, p in zip((query, key, value), caps.projections(mha)))
+        heads_out.append(F.scaled_dot_product_attention(q, k, v, attn_mask=causal))  # [B, T, Dk]
     expected = mha.out_proj(torch.cat(heads_out, dim=-1))  # Concat(head_1..head_H) W_O
     with torch.no_grad():
-        assert_close(mha(query, key, value), expected)
+        assert_close(caps.attend(mha, query, key, value, causal), expected)
 
 
 @given(mha_inputs())
 def test_multi_head_attention_matches_torch_multihead_attention(impl, case):
     H, query, key, value, seed = case
     mha = seeded_attention(impl.MultiHeadAttention, query.size(-1), H, seed)
-    expected, _ = torch_twin(mha, H)(query, key, value, need_weights=False)
+    query, key, value, causal = caps.self_regime(mha, query, key, value)  # a causal-only module: both causal
+    expected, _ = torch_twin(mha, H)(query, key, value, need_weights=False,
+                                     attn_mask=None if causal is None else ~causal)
     with torch.no_grad():
-        out = mha(query, key, value)
+        out = caps.attend(mha, query, key, value, causal)
     assert out.shape == query.shape, f"output {tuple(out.shape)}, expected the query's [B, T, D]"
     assert_close(out, expected)
 
@@ -144,13 +154,16 @@ def test_multi_head_attention_matches_torch_multihead_attention(impl, case):
 @given(mha_inputs(), st.data())
 def test_masked_multi_head_attention_matches_torch_multihead_attention(impl, case, data):
     H, query, key, value, seed = case
+    mha = seeded_attention(impl.MultiHeadAttention, query.size(-1), H, seed)
+    query, key, value, causal = caps.self_regime(mha, query, key, value)
     (B, T, _), S = query.shape, key.size(1)
     mask = data.draw(masks((B, T, S)), label="mask")  # True = may attend; no empty rows
-    mha = seeded_attention(impl.MultiHeadAttention, query.size(-1), H, seed)
+    if causal is not None:  # a causal-only module: its own causal mask and the drawn one, diagonal kept
+        mask = causal & (mask | torch.eye(T, dtype=torch.bool))
     blocked = ~mask.repeat_interleave(H, dim=0)  # torch's bool attn_mask: [B*H, T, S], True = NOT allowed
     expected, _ = torch_twin(mha, H)(query, key, value, attn_mask=blocked, need_weights=False)
     with torch.no_grad():
-        assert_close(mha(query, key, value, mask), expected)
+        assert_close(caps.attend(mha, query, key, value, mask), expected)
 
 
 @pytest.mark.parametrize("H", [2, 3], ids=lambda h: f"B=H={h}")
@@ -165,9 +178,14 @@ def test_the_mask_of_each_sequence_applies_to_every_head(impl, H):
     for b in range(B):
         is_pad[b, T - 1 - b:] = True  # sequence b has b + 1 pads: a different mask per sequence
     allowed = ~is_pad[:, None, :].expand(B, T, T)  # [B, T, S], True = may attend
-    expected, _ = torch_twin(mha, H)(x, x, x, key_padding_mask=is_pad, need_weights=False)
+    _, _, _, causal = caps.self_regime(mha, x, x, x)
+    allowed = caps.both(causal, allowed)  # a causal-only module: causal too (row t keeps key 0 or itself)
+    expected, _ = torch_twin(mha, H)(x, x, x, key_padding_mask=is_pad, need_weights=False,
+                                     attn_mask=None if causal is None else ~causal)
+    rows = allowed.any(-1)  # queries left with a key (all of them without the causal mask)
     with torch.no_grad():
-        out = mha(x, x, x, allowed)
+        out = caps.attend(mha, x, x, x, allowed)
+    out, expected = out[rows], expected[rows]
     assert_close(out, expected, msg=lambda m: f"each sequence's mask must reach all H heads (give it a head "
                                                f"axis: [B, 1, T, S]), not head b of every sequence:\n{m}")
 
@@ -180,11 +198,13 @@ def test_heads_are_independent_before_the_output_projection(impl, H, Dk, T, data
     mha = _identity_output_projection(seeded_attention(impl.MultiHeadAttention, D, H, seed))
     perturbed = copy.deepcopy(mha)
     rows = slice(i * Dk, (i + 1) * Dk)  # head i's block of W_Q, W_K, W_V (and biases)
+    _, _, _, causal = caps.self_regime(mha, x, x, x)  # self-attention: any module can run it
     with torch.no_grad():
-        for p in (perturbed.q_proj, perturbed.k_proj, perturbed.v_proj):
+        for p in caps.projections(perturbed):
             p.weight[rows] += randn(Dk, D, seed=seed + 1)
             p.bias[rows] += randn(Dk, seed=seed + 2)
-        before, after = mha(x, x, x), perturbed(x, x, x)  # [B, T, H * Dk]: the concatenated heads
+        # [B, T, H * Dk]: the concatenated heads
+        before, after = caps.attend(mha, x, x, x, causal), caps.attend(perturbed, x, x, x, causal)
     others = [h for h in range(H) if h != i]
     cols = torch.tensor([c for h in others for c in range(h * Dk, (h + 1) * Dk)], dtype=torch.long)
     assert_close(after[..., cols], before[..., cols])
@@ -197,12 +217,14 @@ def test_every_head_reads_all_d_model_input_features_not_a_slice_of_them(impl):
     D = H * Dk
     mha = _identity_output_projection(seeded_attention(impl.MultiHeadAttention, D, H, seed=0))
     x = randn(B, T, D, seed=1)
+    _, _, _, causal = caps.self_regime(mha, x, x, x)
     with torch.no_grad():
-        base = mha(x, x, x)
+        base = caps.attend(mha, x, x, x, causal)
         for j in range(H):  # change only the input features a "split input" would give head j
             x2 = x.clone()
             x2[..., j * Dk:(j + 1) * Dk] += 1.0
-            moved = [(mha(x2, x2, x2) - base)[..., h * Dk:(h + 1) * Dk].abs().max().item() for h in range(H)]
+            moved = [(caps.attend(mha, x2, x2, x2, causal) - base)[..., h * Dk:(h + 1) * Dk].abs().max().item()
+                     for h in range(H)]
             assert min(moved) > 1e-3, f"features of block {j} reach the heads by {moved}; every head should move"
 
 
@@ -212,16 +234,18 @@ def test_output_is_the_sum_over_heads_of_each_head_through_its_own_block_of_w_o(
     D = query.size(-1)
     Dk = D // H
     mha = seeded_attention(impl.MultiHeadAttention, D, H, seed)
+    query, key, value, causal = caps.self_regime(mha, query, key, value)
     with torch.no_grad():
         total = mha.out_proj.bias.clone()
         for h in range(H):  # silence every other head: zero values give zero head outputs
             alone = copy.deepcopy(mha)
             keep = torch.zeros(D, 1, dtype=torch.float64)
             keep[h * Dk:(h + 1) * Dk] = 1
-            alone.v_proj.weight.mul_(keep)
-            alone.v_proj.bias.mul_(keep[:, 0])
-            total = total + (alone(query, key, value) - mha.out_proj.bias)
-        assert_close(mha(query, key, value), total)
+            w_v = caps.projections(alone)[2]
+            w_v.weight.mul_(keep)
+            w_v.bias.mul_(keep[:, 0])
+            total = total + (caps.attend(alone, query, key, value, causal) - mha.out_proj.bias)
+        assert_close(caps.attend(mha, query, key, value, causal), total)
 
 
 # --- cost ----------------------------------------------------------------------------------
@@ -235,8 +259,13 @@ def _parameters(module: nn.Module) -> int:
 
 
 def _flops(module: nn.Module, x: torch.Tensor, **kwargs) -> int:
+    """FLOPs of self-attention on x. A causal-only module runs under its causal mask: the
+    counter counts the full T x T products whatever the mask (masking is no matmul)."""
     with sdpa_kernel([SDPBackend.MATH]), FlopCounterMode(display=False) as counter, torch.no_grad():
-        module(x, x, x, **kwargs)
+        if isinstance(module, nn.MultiheadAttention) or not caps.declared(module).causal_only:
+            module(x, x, x, **kwargs)
+        else:
+            caps.attend(module, x, x, x, caps.causal(x.size(1)))
     return counter.get_total_flops()
 
 
@@ -283,8 +312,9 @@ def test_each_head_has_its_own_t_by_s_weights_so_the_number_of_scores_grows_h_fo
     B, T, S, D = 2, 3, 5, D_MODEL
     query, key = randn(B, T, D, seed=0), randn(B, S, D, seed=1)
     mha = seeded_attention(impl.MultiHeadAttention, D, H, seed=H)
+    w_q, w_k, _ = caps.projections(mha)  # the module's own maps, separate or fused
     with torch.no_grad():
-        q, k = impl.split_heads(mha.q_proj(query), H), impl.split_heads(mha.k_proj(key), H)  # [B, H, T|S, Dk]
+        q, k = impl.split_heads(w_q(query), H), impl.split_heads(w_k(key), H)  # [B, H, T|S, Dk]
         weights = impl.attention_weights(q, k)
     assert weights.shape == (B, H, T, S), f"H={H}: weights {tuple(weights.shape)}, expected [B, H, T, S]"
     _, expected = torch_twin(mha, H)(query, key, key, need_weights=True, average_attn_weights=False)
@@ -300,20 +330,23 @@ def test_two_heads_take_different_features_from_different_tokens_where_one_head_
     x = torch.eye(2, dtype=torch.float64)[None]  # token 0 = [1, 0], token 1 = [0, 1]
     target = torch.ones(1, 2, 2, dtype=torch.float64)  # every query wants [token 0's f0, token 1's f1]
     two = _identity_output_projection(impl.MultiHeadAttention(2, 2).double())
+    caps.require(two, "full attention")  # query 0 must reach token 1
+    w_q, w_k, w_v = caps.projections(two)
     with torch.no_grad():
-        two.v_proj.weight.copy_(torch.eye(2))
-        two.v_proj.bias.zero_()
-        two.k_proj.weight.copy_(torch.eye(2))  # head 0's key is feature 0, head 1's key is feature 1
-        two.k_proj.bias.zero_()
-        two.q_proj.weight.zero_()
-        two.q_proj.bias.fill_(40.0)  # a large constant query: head h picks the token whose feature h is 1
-        assert_close(two(x, x, x), target)  # the other weight is e^-40 ~ 4e-18
+        w_v.weight.copy_(torch.eye(2))
+        w_v.bias.zero_()
+        w_k.weight.copy_(torch.eye(2))  # head 0's key is feature 0, head 1's key is feature 1
+        w_k.bias.zero_()
+        w_q.weight.zero_()
+        w_q.bias.fill_(40.0)  # a large constant query: head h picks the token whose feature h is 1
+        assert_close(caps.attend(two, x, x, x), target)  # the other weight is e^-40 ~ 4e-18
     # one head mixes all features with ONE weight vector: the output is w0*token0 + w1*token1 = [w0, w1],
     # whose entries sum to 1, never to 2, whatever the query and key projections are
     for seed in range(20):
         one = _identity_output_projection(seeded_attention(impl.MultiHeadAttention, 2, 1, seed))
+        w_v = caps.projections(one)[2]
         with torch.no_grad():
-            one.v_proj.weight.copy_(torch.eye(2))
-            one.v_proj.bias.zero_()
-            out = one(x, x, x)
+            w_v.weight.copy_(torch.eye(2))
+            w_v.bias.zero_()
+            out = caps.attend(one, x, x, x)
         assert_close(out.sum(-1), torch.ones(1, 2, dtype=torch.float64))

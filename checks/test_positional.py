@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.testing import assert_close
 
+from checks import capabilities as caps
 from checks.strategies import randn, seeds, sizes
 
 even_dims = st.integers(1, 8).map(lambda n: 2 * n)  # D = 2 .. 16, always even
@@ -84,14 +85,14 @@ def _mha(impl, D: int, H: int, seed: int) -> nn.Module:
     """The implementation's MultiHeadAttention in float64 with seeded N(0, 1/D) weights."""
     mha = impl.MultiHeadAttention(D, H).double()
     with torch.no_grad():
-        for j, lin in enumerate((mha.q_proj, mha.k_proj, mha.v_proj, mha.out_proj)):
+        for j, lin in enumerate(caps.linears(mha)):  # W_Q, W_K, W_V (separate or fused), W_O
             lin.weight.copy_(randn(D, D, seed=seed + 2 * j) / math.sqrt(D))
             lin.bias.copy_(randn(D, seed=seed + 2 * j + 1) / math.sqrt(D))
     return mha
 
 
 def _self_attention(mha: nn.Module, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    return mha(x, x, x, mask)
+    return caps.attend(mha, x, x, x, mask)
 
 
 def _rope(x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
+from checks import capabilities as caps
 from checks.strategies import randn, seeds
 
 configs = st.sampled_from([(8, 2, 2), (8, 4, 2), (8, 4, 1)])  # (D, H, Hkv)
@@ -66,7 +67,7 @@ def test_decoding_with_a_rolling_cache_equals_band_masked_attention_and_the_cach
         held = cache.k.size(-2)
         assert held <= w and cache.v.size(-2) == held, f"after {t + 1} steps the cache holds {held} > window {w} positions"
         assert cache.seq_len == t + 1, f"seq_len {cache.seq_len} after {t + 1} steps (RoPE positions depend on it)"
-    assert_close(torch.cat(steps, dim=1), attn(x, impl.sliding_window_mask(T, w)), rtol=0, atol=1e-12,
+    assert_close(torch.cat(steps, dim=1), caps.layer_call(attn, x, impl.sliding_window_mask(T, w)), rtol=0, atol=1e-12,
                  msg=f"window {w}, rope_base={base}: rolling-cache decoding must equal attention under the band mask")
 
 

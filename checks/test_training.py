@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.testing import assert_close
 
+from checks import capabilities as caps
 from checks.strategies import randn, seeds
 
 probs_p = st.sampled_from([0.1, 0.3, 0.5])
@@ -151,7 +152,7 @@ def _toy_decoder(impl, V: int = 7, D: int = 4, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     emb = torch.randn(V, D, generator=g, dtype=torch.float64)
     out = torch.randn(D, V, generator=g, dtype=torch.float64)
-    block = impl.EncoderLayer(D, 2, 2 * D, norm_first=True).to(torch.float64)
+    block = caps.make_layer(impl.EncoderLayer, D, 2, 2 * D, norm_first=True).to(torch.float64)
     with torch.no_grad():  # every matrix and bias from the seed; LayerNorms left fresh
         for name, p in sorted(block.named_parameters()):
             if not name.startswith("norm"):
@@ -159,7 +160,7 @@ def _toy_decoder(impl, V: int = 7, D: int = 4, seed: int = 0):
                 p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) / math.sqrt(fan_in))
 
     def from_embedded(x: torch.Tensor) -> torch.Tensor:       # x [T, D] -> [T, V]
-        return (block(x[None], impl.causal_mask(x.size(0))) @ out)[0]
+        return (caps.layer_call(block, x[None], impl.causal_mask(x.size(0))) @ out)[0]
 
     def logits(ids: torch.Tensor) -> torch.Tensor:            # ids [T] -> [T, V]
         return from_embedded(emb[ids])

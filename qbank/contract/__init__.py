@@ -23,6 +23,35 @@ Conventions, the same in every component:
 - Modules with weights are `torch.nn.Module`s whose projections are `torch.nn.Linear`
   layers under the names given, so the checks can read and set their weights.
 
+Declared capabilities: code written to another convention (GPT-2's, an `is_pad` mask, a
+layer with one norm placement) is graded by declaring how it differs, with class attributes
+on the module. A check that truly needs what a module declares it lacks is skipped with a
+reason naming the declaration; every other check runs in the regime the module has (a
+causal-only module is compared with PyTorch under the causal mask). A declaration never
+excuses a wrong result, and an unknown value is an error naming the attribute, the value and
+the allowed ones. Without declarations, the conventions above hold.
+
+- Fused projection (MultiHeadAttention, CrossAttention, GroupedQueryAttention): one
+  `qkv_proj = nn.Linear(D, 3 * D)` instead of `q_proj`, `k_proj`, `v_proj`, its output rows
+  stacked [W_Q; W_K; W_V] as in nn.MultiheadAttention's `in_proj_weight` (for grouped-query
+  attention the blocks are H * Dk, Hkv * Dk, Hkv * Dk rows). `out_proj` keeps its name.
+  GPT-2's `c_attn` is a Conv1D storing the transpose ([D, 3 * D]): keep an nn.Linear as
+  `qkv_proj` and load `c_attn.weight.T` into it (and `c_proj` likewise into `out_proj`).
+- `mask_format = "bool"` (the default, True = may attend), `"blocked"` (True = may not
+  attend, as `is_pad` or nn.MultiheadAttention's `attn_mask`), `"int"` (1 = may attend,
+  0 = blocked), `"additive"` (float, 0 where allowed and -inf where blocked, added to the
+  scores), or `None` (forward takes no mask). Fully masked rows still give zeros.
+- `mask_head_axis = True`: the mask arrives as [B, 1, T, S] (broadcast over the heads)
+  rather than [B, T, S].
+- `causal_only = True` (MultiHeadAttention): self-attention that always applies the causal
+  mask. forward(x) or forward(x, mask) with x [B, T, D]; the mask, in the declared format,
+  is an extra restriction (padding) on top of the causal one.
+- `norm_placements = ("pre",)` or `("post",)` (EncoderLayer): the layer implements one
+  LayerNorm placement; its constructor may leave out `norm_first`.
+
+For example, GPT-2's attention: `qkv_proj`, `out_proj`, `causal_only = True`,
+`mask_format = "additive"`, `mask_head_axis = True`.
+
 Nothing here imports torch.
 '''
 

@@ -15,6 +15,8 @@ class EncoderLayer(nn.Module):
         x = x + self_attn(n, n, n, mask) with n = norm1(x);  x = x + ffn(norm2(x))
     Attributes: self_attn (the contract's MultiHeadAttention), ffn (FeedForward),
     norm1, norm2 (LayerNorm), norm_first (bool).
+    A layer with one placement declares it, norm_placements = ("pre",) or ("post",), and may
+    drop norm_first; mask_format and mask_head_axis work as for MultiHeadAttention.
     """
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, norm_first: bool = False):

@@ -21,6 +21,9 @@ class MultiHeadAttention(nn.Module):
 
     Attributes: q_proj, k_proj, v_proj, out_proj, each nn.Linear(d_model, d_model) with bias;
     the per-head projections W_Q^h are the column blocks of the fused q_proj.
+    Other conventions are declared (see the contract's "Declared capabilities"): e.g. one
+    qkv_proj = nn.Linear(D, 3 * D) with rows [W_Q; W_K; W_V]; mask_format = "blocked" | "int" |
+    "additive" | None; mask_head_axis = True; causal_only = True (forward(x, mask=None)).
     """
 
     def __init__(self, d_model: int, n_heads: int):

@@ -1,0 +1,112 @@
+"""Declared capabilities (checks/capabilities.py) let the checks grade real code bases.
+
+tests/capability_impls/gpt2_style.py is written as a GPT-2-style code base would be: a fused
+`qkv_proj`, causal-only self-attention taking an additive [B, 1, T, S] mask, and a pre-norm-only
+encoder layer whose masks are `is_pad`-style (True = blocked) with a head axis. One pytest
+subprocess runs the attention, masking and encoder-layer checks on it: none may fail, every
+skip other than a missing contract name must name the declaration it follows from, and the
+facts that do not depend on the missing capabilities (parameter counts, FLOPs, equality with
+PyTorch under the causal mask, causal reach) must have passed. The broken counterparts, a
+module that declares causal_only but is not causal and one whose fused split puts K before Q,
+are in tests/broken_impls/multi_head/ (the kill matrix shows they fail).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checks import capabilities as caps
+
+ROOT = Path(__file__).resolve().parents[1]
+GPT2_STYLE = "tests/capability_impls/gpt2_style.py"
+MH, MASK, ENC = "checks/test_multi_head.py::", "checks/test_masking.py::", "checks/test_encoder_layer.py::"
+
+# facts a causal-only, fused, pre-norm-only code base must still be graded on
+MUST_PASS = {
+    MH + "test_with_dk_d_over_h_multi_head_has_the_parameters_of_one_full_width_head",
+    MH + "test_with_dk_d_over_h_multi_head_self_attention_costs_the_flops_of_one_full_width_head",
+    MH + "test_multi_head_attention_matches_torch_multihead_attention",  # under the causal mask
+    MH + "test_masked_multi_head_attention_matches_torch_multihead_attention",  # causal & a drawn mask
+    MH + "test_one_fused_projection_then_reshape_equals_h_separate_per_head_projections",
+    MH + "test_the_mask_of_each_sequence_applies_to_every_head",
+    MASK + "test_causal_output_at_t_depends_on_every_token_up_to_t_and_on_none_after",
+    MASK + "test_masked_multi_head_attention_matches_torch_multihead_attention_with_key_padding_mask",
+    MASK + "test_combined_causal_and_padding_mask_equals_applying_both",
+    ENC + "test_a_base_encoder_layer_has_3152384_parameters",
+    ENC + "test_an_encoder_layer_has_4d2_plus_2df_plus_9d_plus_f_parameters_as_pytorchs_does",
+    ENC + "test_encoder_layer_matches_torch_transformer_encoder_layer_with_and_without_a_mask",
+    ENC + "test_with_a_padding_mask_the_outputs_at_real_tokens_ignore_the_padding_tokens",
+    ENC + "test_pre_norm_layer_output_minus_its_two_sublayer_outputs_is_the_input",
+}
+# claims that truly need what the code base declares it lacks
+MUST_SKIP = {
+    MH + "test_two_heads_take_different_features_from_different_tokens_where_one_head_cannot": "causal_only",
+    ENC + "test_the_default_placement_is_post_norm_as_in_the_original_transformer_and_in_pytorch": "norm_placements",
+    ENC + "test_a_post_norm_layer_whose_sublayers_end_in_zero_weights_is_layernorm_twice_not_the_identity":
+        "norm_placements",
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict:
+    tmp = tmp_path_factory.mktemp("caps")
+    report = tmp / "report.json"
+    env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp / "hypothesis")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "checks/test_multi_head.py", "checks/test_masking.py",
+         "checks/test_encoder_layer.py", "-q", "-p", "no:cacheprovider", "--hypothesis-profile", "grade",
+         "--impl", GPT2_STYLE, "--qbank-report", str(report), "--qbank-exit"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(report.read_text())["checks"]
+
+
+def test_a_gpt2_style_code_base_fails_no_check(graded):
+    failed = {node: entry["message"] for node, entry in graded.items() if entry["outcome"] == "failed"}
+    assert not failed, failed
+
+
+def test_facts_that_do_not_need_the_missing_capabilities_still_run_and_pass(graded):
+    outcome = {node: graded.get(node, {}).get("outcome", "not run") for node in MUST_PASS}
+    assert all(o == "passed" for o in outcome.values()), {n: o for n, o in outcome.items() if o != "passed"}
+
+
+def test_every_skip_names_the_missing_contract_name_or_the_declaration(graded):
+    skipped = {node: entry["message"] for node, entry in graded.items() if entry["outcome"] == "skipped"}
+    unexplained = {node: m for node, m in skipped.items()
+                   if "does not provide" not in m and " declares " not in m}
+    assert not unexplained, unexplained
+    for node, attribute in MUST_SKIP.items():
+        assert node in skipped and f"declares {attribute} = " in skipped[node], (node, graded.get(node))
+
+
+# -- the declarations themselves ----------------------------------------------------------------
+
+def test_an_unknown_declared_value_is_an_error_naming_the_attribute_the_value_and_the_allowed_ones():
+    cases = [("mask_format", "float", "'additive'"), ("norm_placements", "pre", "('pre',)"),
+             ("norm_placements", ("pre", "sandwich"), "('pre',)"), ("causal_only", "yes", "True or False"),
+             ("mask_head_axis", 1, "True or False")]
+    for attribute, value, allowed in cases:
+        declaring = type("Attention", (), {attribute: value})
+        with pytest.raises(caps.CapabilityError) as error:
+            caps.declared(declaring)
+        message = str(error.value)
+        assert f"Attention.{attribute} = {value!r}" in message and allowed in message, message
+
+
+def test_the_defaults_are_todays_contract():
+    assert caps.declared(type("Plain", (), {})) == caps.Capabilities(
+        fused=False, mask_format="bool", mask_head_axis=False, causal_only=False, norm_placements=("pre", "post"))
+
+
+def test_a_module_with_both_layouts_is_refused():
+    import torch.nn as nn
+
+    both = nn.Module()
+    both.qkv_proj, both.q_proj = nn.Linear(4, 12), nn.Linear(4, 4)
+    with pytest.raises(caps.CapabilityError, match="both qkv_proj and separate"):
+        caps.declared(both)
