@@ -38,8 +38,10 @@ verify:
 site:
 	NO_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict --quiet
 
+# Both cores (pytest-xdist, one test file per worker at a time); assertion-rewritten check modules
+# cached as bytecode; one torch thread per process (the workers already fill the cores).
 test:
-	$(BIN)/pytest -q -m "not slow"
+	PYTHONDONTWRITEBYTECODE= OMP_NUM_THREADS=1 $(BIN)/pytest -q -m "not slow" -n auto --dist loadfile
 
 # Minutes-long proofs kept out of `make test`: every statistical check re-run for 200 seeds.
 test-slow:

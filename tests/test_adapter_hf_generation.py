@@ -10,12 +10,11 @@ the checks and the CLI never import it.
 """
 
 import ast
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.library_run import run_library
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_FILES = ["checks/test_cross_entropy.py", "checks/test_sampling.py", "checks/test_beam_search.py",
@@ -32,13 +31,10 @@ def test_hugging_face_generation_passes_every_decoding_and_loss_check(tmp_path):
 
     names = {n.name for c in ("cross_entropy", "sampling", "beam_search", "speculative") for n in COMPONENTS[c].names}
     assert {n for n in names if not hasattr(adapter, n)} == LEFT_OUT
-    report = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, "-m", "pytest", *CHECK_FILES, "-q", "-p", "no:cacheprovider",
-                           "--impl", "qbank.adapters.hf_generation", "--qbank-report", str(report)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    checks = json.loads(report.read_text())["checks"]
+    run = run_library("qbank.adapters.hf_generation", CHECK_FILES, tmp_path / "report.json")
+    checks = run["checks"]
     failed = {node: e["message"] for node, e in checks.items() if e["outcome"] == "failed"}
-    assert proc.returncode == 0 and not failed, failed or proc.stdout[-3000:]
+    assert run["returncode"] == 0 and not failed, failed or run["stdout"][-3000:]
     skipped = {node: e["message"] for node, e in checks.items() if e["outcome"] == "skipped"}
     for node, message in skipped.items():  # only the checks of the names left out skip, and say which
         assert "does not provide" in message and any(f"'{n}'" in message for n in LEFT_OUT), (node, message)

@@ -8,13 +8,12 @@ contract's documented step convention); the last test shows that shift is needed
 there is to it.
 """
 
-import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.library_run import run_library
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS = "checks/test_lr_schedule.py"
@@ -23,13 +22,9 @@ pytest.importorskip("transformers")
 
 
 def test_transformers_schedules_pass_every_schedule_check(tmp_path):
-    report = tmp_path / "report.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", CHECKS, "-q", "-p", "no:cacheprovider",
-         "--impl", "qbank.adapters.hf_schedules", "--qbank-report", str(report)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    checks = json.loads(report.read_text())["checks"]
+    run = run_library("qbank.adapters.hf_schedules", [CHECKS], tmp_path / "report.json")
+    assert run["returncode"] == 0, run["stdout"][-3000:]
+    checks = run["checks"]
     from qbank.bank.checks import check_functions
 
     graded = {node for node, names in check_functions(ROOT).items()

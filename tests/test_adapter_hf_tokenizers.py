@@ -8,10 +8,7 @@ converts, so that they stay documented: with `tokenizers`' stock byte-level setu
 chunks are not the contract's.
 """
 
-import json
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,18 +17,15 @@ tokenizers = pytest.importorskip("tokenizers")
 
 from qbank.adapters import hf_tokenizers as hf  # noqa: E402
 from solutions import bpe as reference  # noqa: E402
+from tests.library_run import run_library  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_hf_tokenizers_passes_every_bpe_check(tmp_path):
-    report = tmp_path / "report.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "checks/test_bpe.py", "-q", "-p", "no:cacheprovider",
-         "--impl", "qbank.adapters.hf_tokenizers", "--qbank-report", str(report)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    checks = json.loads(report.read_text())["checks"]
+    run = run_library("qbank.adapters.hf_tokenizers", ["checks/test_bpe.py"], tmp_path / "report.json")
+    assert run["returncode"] == 0, run["stdout"][-3000:]
+    checks = run["checks"]
     assert checks and all(e["outcome"] == "passed" for e in checks.values()), checks
 
 

@@ -9,11 +9,11 @@ listed below, and only their checks may skip.
 """
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.library_run import run_library
 
 pytest.importorskip("transformers", reason="Hugging Face transformers is in the `oracles` extra (make setup)")
 
@@ -36,13 +36,7 @@ ABSENT = {"swiglu_hidden_width"}
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> dict:
-    path = tmp_path_factory.mktemp("hf") / "report.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *CHECK_FILES, "-q", "-p", "no:cacheprovider", "--impl", ADAPTER,
-         "--qbank-report", str(path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert path.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    return {"returncode": proc.returncode, "stdout": proc.stdout, "checks": json.loads(path.read_text())["checks"]}
+    return run_library(ADAPTER, CHECK_FILES, tmp_path_factory.mktemp("hf") / "report.json", timeout=600)
 
 
 def test_no_check_rejects_hugging_faces_llama_code(report):

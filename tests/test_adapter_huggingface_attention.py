@@ -11,11 +11,11 @@ directly, weights copied, through prefill and cached decoding.
 """
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.library_run import run_library
 
 pytest.importorskip("transformers", reason="Hugging Face transformers is in the `oracles` extra (make setup)")
 
@@ -41,13 +41,7 @@ ABSENT = {"interleaved_to_halves", "FeedForward", "CrossAttention", "scaled_dot_
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> dict:
-    path = tmp_path_factory.mktemp("hf-attention") / "report.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *CHECK_FILES, "-q", "-p", "no:cacheprovider", "--impl", ADAPTER,
-         "--qbank-report", str(path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert path.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    return {"returncode": proc.returncode, "stdout": proc.stdout, "checks": json.loads(path.read_text())["checks"]}
+    return run_library(ADAPTER, CHECK_FILES, tmp_path_factory.mktemp("hf-attention") / "report.json", timeout=900)
 
 
 def test_no_check_rejects_hugging_faces_rope_attention_or_caches(report):

@@ -26,13 +26,16 @@ ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "broken_impls"
 UNLOADABLE = ROOT / "tests" / "unloadable_impls"
 A = "checks/test_attention.py::"
+# A library implementation is graded as a learner's file is: `qbank grade`'s Hypothesis profile.
+LIBRARY_RUN = ("--hypothesis-profile", "grade")
 
 
-def run_checks(impl: str, *targets: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
+def run_checks(impl: str, *targets: str, tmp_path: Path, options: tuple[str, ...] = ()
+               ) -> tuple[subprocess.CompletedProcess, dict]:
     report = tmp_path / "report.json"
     env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path / "hypothesis")}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *targets, "-q", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", *targets, "-q", "-p", "no:cacheprovider", *options,
          "--impl", impl, "--qbank-report", str(report)],
         cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     checks = json.loads(report.read_text())["checks"] if report.exists() else {}
@@ -49,9 +52,10 @@ def first_reading(name: str) -> str:
 
 
 def test_pytorch_own_implementation_passes_every_check_that_reads_the_implementation(tmp_path):
-    # checks of facts and of library behaviour do not touch the implementation: no need to re-run them here
+    # checks of facts and of library behaviour do not touch the implementation: no need to re-run them
+    # here; PyTorch is graded as a learner's file is (`qbank grade`'s profile, its explicit examples first)
     graded = [node for node, reads in check_functions(ROOT).items() if reads]
-    proc, checks = run_checks("qbank.adapters.pytorch", *graded, tmp_path=tmp_path)
+    proc, checks = run_checks("qbank.adapters.pytorch", *graded, tmp_path=tmp_path, options=LIBRARY_RUN)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert not outcomes(checks, "failed")
     assert len(outcomes(checks, "passed")) >= 20, "the adapter should exercise most checks"

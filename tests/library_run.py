@@ -1,0 +1,35 @@
+"""Grading a library's own implementation (PyTorch's, Hugging Face's) through an adapter.
+
+A library is graded as a learner's file is: only the checks that read the implementation
+(checks of facts and of library behaviour do not depend on it), with `qbank grade`'s
+Hypothesis profile (each check's explicit examples first, then 20 drawn ones)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from qbank.bank.checks import check_functions
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILE = ("--hypothesis-profile", "grade")
+
+
+def graded_nodes(*files: str) -> list[str]:
+    """The checks in `files` (all check files if none) that call a contract name on `impl`."""
+    return [node for node, reads in check_functions(ROOT).items()
+            if reads and (not files or node.split("::")[0] in files)]
+
+
+def run_library(adapter: str, files: list[str], report: Path, timeout: int = 600) -> dict:
+    """Run the graded checks of `files` against `adapter` in one pytest subprocess:
+    {'returncode', 'stdout', 'checks': the --qbank-report verdicts}."""
+    nodes = graded_nodes(*files)
+    assert nodes, f"no check in {files} reads the implementation"
+    proc = subprocess.run([sys.executable, "-m", "pytest", *nodes, "-q", "-p", "no:cacheprovider", *PROFILE,
+                           "--impl", adapter, "--qbank-report", str(report)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    return {"returncode": proc.returncode, "stdout": proc.stdout, "checks": json.loads(report.read_text())["checks"]}
