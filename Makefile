@@ -48,7 +48,7 @@ test-slow:
 	$(BIN)/pytest -q -m slow
 
 # Mutation testing: mutmut mutates solutions/ and runs checks/ against each mutant (~30-45 min on
-# 2 busy cores); build/mutants.md lists every survivor not in tests/equivalent_mutants.yaml (exit 1
+# 2 busy cores); build/mutants.md lists every survivor not in tests/equivalent_mutants/ (exit 1
 # if any). `make mutants MUTANTS='solutions.rope*'` tries only the functions those names match.
 MUTANTS ?=
 mutants:

@@ -2,7 +2,7 @@
 suite, then this script reads mutmut's results and writes build/mutants.md.
 
 A mutant that survives is either killed by a new or sharper check, or listed in
-tests/equivalent_mutants.yaml with why it cannot change anything the bank claims (matched by
+tests/equivalent_mutants/<component>.yaml with why it cannot change anything the bank claims (matched by
 file and by the exact stripped lines the mutant removes and adds, so the list survives
 renumbering). A mutant that made the checks time out (an endless loop) or crash the
 interpreter counts as killed: the checks noticed it.
@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-EQUIVALENT = ROOT / "tests" / "equivalent_mutants.yaml"
+EQUIVALENT = ROOT / "tests" / "equivalent_mutants"  # one YAML list per component
 DETECTED = {"killed", "timeout", "segfault", "caught by type check"}  # the checks noticed the change
 
 
@@ -85,13 +85,13 @@ def with_diff(m: Mutant) -> Mutant:
 
 
 def equivalents() -> list[dict]:
-    if not EQUIVALENT.is_file():
-        return []
-    listed = yaml.safe_load(EQUIVALENT.read_text(encoding="utf-8")) or []
-    for entry in listed:
-        missing = {"file", "removed", "added", "why"} - set(entry)
-        if missing:
-            sys.exit(f"{EQUIVALENT.relative_to(ROOT)}: entry {entry} lacks {sorted(missing)}")
+    listed: list[dict] = []
+    for path in sorted(EQUIVALENT.glob("*.yaml")):
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            missing = {"file", "removed", "added", "why"} - set(entry)
+            if missing:
+                sys.exit(f"{path.relative_to(ROOT)}: entry {entry} lacks {sorted(missing)}")
+            listed.append(entry)
     return listed
 
 
@@ -128,7 +128,7 @@ def main() -> int:
     lines = [
         "# Mutation testing of solutions/ (mutmut, checks/ as the suite)", "",
         f"- mutants: {len(mutants)}; killed: {killed} (of which timeouts: "
-        f"{sum(m.status == 'timeout' for m in mutants)}); equivalent (listed in tests/equivalent_mutants.yaml): "
+        f"{sum(m.status == 'timeout' for m in mutants)}); equivalent (listed in tests/equivalent_mutants/): "
         f"{len(equivalent)}; surviving: {len(alive)}; not run: {len(other)}",
         f"- score: {killed} of {scored} non-equivalent mutants killed ({100 * killed / max(scored, 1):.1f} %)", "",
         "| component | mutants | killed | equivalent | surviving | score |", "|---|---:|---:|---:|---:|---:|",
