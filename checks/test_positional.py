@@ -3,7 +3,7 @@
 Oracles:
 - the sinusoidal formula computed entry by entry with `math.sin` / `math.cos` (`_by_hand`),
   and in closed form: frequencies w_i = 10000^(-2i/D) and the rotation R_k they imply;
-- PyTorch's own modules: `nn.Embedding` (learned positions), `nn.TransformerEncoderLayer`;
+- PyTorch's own modules: `nn.Embedding` (learned positions);
 - for claims about attention itself, the implementation's own MultiHeadAttention and
   scaled_dot_product_attention (qbank.adapters.pytorch provides both, so those checks grade
   PyTorch too; it has no sinusoidal table, so the checks that need one are skipped there),
@@ -341,20 +341,26 @@ def test_self_attention_is_not_permutation_invariant():
 
 
 @pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
-def test_a_whole_encoder_layer_without_positions_is_permutation_equivariant(norm_first):
-    # FFN, LayerNorm and the residuals act on each position alone, so they keep equivariance.
-    # PyTorch's own layer: a property of the architecture, which no classic bug in an
-    # implementation of it would break, so it is checked on the library, in both norm placements.
+def test_a_whole_encoder_layer_without_positions_is_permutation_equivariant(impl, norm_first):
+    # FFN, LayerNorm and the residuals act on each position alone, so they keep equivariance: the
+    # implementation's own layer, every parameter random, in both norm placements (a layer that
+    # declares one placement is checked in that one). A layer that masks, or adds positions,
+    # without being asked breaks it.
+    placement = caps.placement(impl.EncoderLayer, norm_first)
+    perm = torch.tensor([3, 0, 4, 1, 2])
     for s in range(3):
-        layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True,
-                                           norm_first=norm_first).double()
+        layer = caps.make_layer(impl.EncoderLayer, 8, 2, 16, norm_first=placement).double()
         with torch.no_grad():
             for j, p in enumerate(layer.parameters()):
                 p.copy_(randn(*p.shape, seed=10 * s + j) / math.sqrt(p.shape[-1]))
         layer.eval()
         x = randn(2, 5, 8, seed=s)
-        perm = torch.tensor([3, 0, 4, 1, 2])
-        assert_close(layer(x[:, perm]), layer(x)[:, perm])
+        permuted_first, permuted_after = layer(x[:, perm]), layer(x)[:, perm]
+        gap = (permuted_first - permuted_after).abs().max().item()
+        text = (f"{'pre' if placement else 'post'}-norm, seed {s}: permuting the tokens changed the outputs by up "
+                f"to {gap:.3g} beyond moving them; expected layer(x[perm]) = layer(x)[perm], since with no mask "
+                "and no positions every sublayer treats all positions alike")
+        assert_close(permuted_first, permuted_after, msg=lambda m, text=text: f"{text}\n{m}")
 
 
 def test_adding_positional_encodings_breaks_permutation_equivariance():
