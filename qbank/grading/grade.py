@@ -188,7 +188,7 @@ def definitions(path: Path) -> dict[str, str | None]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update({t.id: None for t in targets if isinstance(t, ast.Name)})
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update({(a.asname or a.name).split(".")[0]: None for a in node.names})
+            names.update({(a.asname or a.name).split(".")[0]: "import" for a in node.names})
     return names
 
 
@@ -197,14 +197,19 @@ def defined_names(path: Path) -> set[str]:
 
 
 def components_of(path: Path) -> list[str]:
-    """The contract components whose names the file defines, in contract order."""
-    names = defined_names(path)
+    """The contract components whose names the file defines itself, in contract order. Names it
+    imports (a finished component from an earlier file, say) are there for the checks that need
+    them, but do not make their component one to grade; a file that only imports is graded on
+    what it imports."""
+    found = definitions(path)
+    own = {name for name, kind in found.items() if kind != "import"}
+    names = own if any(n.name in own for comp in COMPONENTS.values() for n in comp.names) else set(found)
     return [c for c, comp in COMPONENTS.items() if any(n.name in names for n in comp.names)]
 
 
 def misspelled(path: Path) -> dict[str, str]:
     """Names of the file that look like contract names they are not ('MultiheadAttention')."""
-    return near_misses({n: k for n, k in definitions(path).items()})
+    return near_misses({n: None if k == "import" else k for n, k in definitions(path).items()})
 
 
 def enclosing_function(path: Path, line: int) -> str | None:
