@@ -38,6 +38,7 @@ import ast
 import json
 import os
 import platform
+import re
 import sys
 import time
 from functools import cache
@@ -391,7 +392,7 @@ class _Report:
                 entry["where"] = _crash_location(report)
 
                 if "[" in report.nodeid:
-                    entry["case"] = report.nodeid[report.nodeid.index("["):]
+                    entry["case"] = _unescaped(report.nodeid[report.nodeid.index("["):])
                 entry.update({k: v for k, v in details.items() if v})
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -424,6 +425,14 @@ def _short_message(report: pytest.TestReport) -> str:
     end = next((i for i, line in enumerate(lines) if line.strip().startswith(_NOTE_STARTS)), len(lines))
     text = getattr(report, "longreprtext", "") or ""
     return "\n".join(line.strip() for line in lines[:min(end, 12)]).strip() or text[-800:]
+
+
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})")
+
+
+def _unescaped(case: str) -> str:
+    """A parameter id as the check wrote it: pytest escapes non-ASCII in node ids ("scores \\xb11")."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1)[1:], 16)), case)
 
 
 def _crash_location(report: pytest.TestReport) -> str:

@@ -114,6 +114,19 @@ def test_component_names_take_dashes_or_underscores_and_a_misspelling_gets_a_sug
         resolve_component("atention")
 
 
+def test_no_claim_that_grades_your_code_calls_your_file_the_reference():
+    """Finding 17: a graded claim that reads "The reference ... equals PyTorch's ..." must read as being
+    about the learner's file, not the bank's solution."""
+    from qbank.bank.catalog import load_catalog
+    from qbank.cli.report import _as_yours
+
+    graded = [(e.id, c.claim) for e in load_catalog(ROOT).entries for c in e.claims if c.kind == "component"]
+    graded += [(e.id, x.correct) for e in load_catalog(ROOT).entries for x in e.errata if x.kind == "component"]
+    assert len(graded) > 100
+    left = [(qid, s) for qid, s in graded if re.search(r"\b[Tt]he reference\b", _as_yours(s, "Your attention.py"))]
+    assert not left, f"graded claims that still say 'the reference' to a learner: {left}"
+
+
 def test_the_most_direct_claim_heads_a_check_and_the_count_of_the_others_is_kept():
     node = "checks/test_attention.py::test_x"
     side = Entry("side", "scaling", "easy", (), "Q?", "S", "D",
@@ -361,6 +374,7 @@ def test_verify_an_unknown_id_or_topic_is_an_error(in_root):
 # -- real runs (a pytest subprocess each, of a few checks) -------------------------------------
 
 MASKED = "test_masked_attention_matches_torch_scaled_dot_product_attention"
+EXACT_ZERO = "test_a_masked_key_gets_exactly_zero_weight_whatever_the_score_range_and_dtype"  # parametrized
 
 
 @pytest.fixture(scope="module")
@@ -382,7 +396,8 @@ def flipped_mask(tmp_path_factory):
     env = {**os.environ, "QBANK_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
     env.pop("CI", None)
     proc = subprocess.run([sys.executable, "-m", "qbank", "grade", "attention.py", "--check", MASKED,
-                           "--check", "test_output_is_a_convex_combination_of_the_value_rows", "--seed", "7"],
+                           "--check", "test_output_is_a_convex_combination_of_the_value_rows", "--check", EXACT_ZERO,
+                           "--seed", "7"],
                           cwd=folder, env=env, capture_output=True, text=True, timeout=300)
     after = sorted(p.relative_to(ROOT) for p in (ROOT / ".hypothesis").rglob("*")) \
         if (ROOT / ".hypothesis").is_dir() else []
@@ -404,8 +419,16 @@ def test_a_failure_names_every_input_including_the_drawn_mask_and_shows_expected
     assert f"re-run    qbank grade attention.py --seed 7 --check {MASKED}" in failure
     assert "@reproduce_failure(" in failure and "Traceback" not in proc.stdout + proc.stderr
     assert "✓ holds   The output is a weighted average of the value rows." in out
-    closing = out[out.index("2 checks grade your attention.py: 1 hold, 1 fail. (20 Hypothesis examples a check"):]
+    closing = out[out.index("3 checks grade your attention.py: 1 hold, 2 fail. (20 Hypothesis examples a check"):]
     assert f"({MASKED})" in closing
+
+
+def test_a_failing_parametrized_case_is_named_as_its_check_names_it(flipped_mask):
+    """The case line shows the parameter id as written ("scores ±1"), not pytest's escaped node id."""
+    proc, *_ = flipped_mask
+    (failure,) = [block for block in proc.stdout.split("\n\n") if f"--check {EXACT_ZERO}" in block]
+    case = re.search(r"^case\s+(.*)$", failure, re.M)
+    assert case and case.group(1).startswith("scores ±1-"), case and case.group(0)
 
 
 def test_grading_writes_nothing_into_the_bank_or_beside_the_learners_file(flipped_mask):

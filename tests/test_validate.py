@@ -124,6 +124,7 @@ def test_malformed_yaml_is_reported_with_its_line(bank):
     write(bank, "softmax-rows.yaml", "id: softmax-rows\ntags: [a, b\nquestion: x\n")
     (problem,) = problems(bank)
     assert problem.startswith("questions/attention/softmax-rows.yaml:3: (yaml): ")
+    assert "opened at line 2" in problem, problem  # where the missing ']' belongs (learner review #25)
 
 
 def test_a_missing_field_is_reported_at_its_parent(bank):

@@ -145,7 +145,10 @@ def parse_file(path: Path) -> tuple[Source, list[Problem]]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
-        return src, [Problem(path, line, "(yaml)", " ".join(filter(None, [e.context, e.problem])))]
+        context = e.context
+        if context and e.context_mark and e.problem_mark and e.context_mark.line != e.problem_mark.line:
+            context += f" (opened at line {e.context_mark.line + 1})"  # where a missing ']' or '}' belongs
+        return src, [Problem(path, line, "(yaml)", " ".join(filter(None, [context, e.problem])))]
     except yaml.YAMLError as e:
         return src, [Problem(path, 1, "(yaml)", str(e))]
     finally:
