@@ -105,6 +105,13 @@ def test_the_component_of_a_file_is_read_from_its_definitions_without_importing_
     assert misspelled(tmp_path / "typo.py") == {"MultiheadAttention": "MultiHeadAttention", "split_head": "split_heads"}
     with pytest.raises(LearnerFileError, match=r"syntax_error.py:5: SyntaxError"):
         components_of(UNLOADABLE / "syntax_error.py")
+    # names imported from an earlier file serve the checks that need them, but are not graded again
+    (tmp_path / "gqa.py").write_text("from attention import scaled_dot_product_attention\n"
+                                     "from multi_head import merge_heads, split_heads\n\n"
+                                     "def grouped_query_attention(q, k, v):\n    ...\n")
+    assert components_of(tmp_path / "gqa.py") == ["gqa"]
+    (tmp_path / "reexport.py").write_text("from mylib import causal_mask, padding_mask\n")
+    assert components_of(tmp_path / "reexport.py") == ["masking"]  # a file that only imports: what it imports
 
 
 def test_component_names_take_dashes_or_underscores_and_a_misspelling_gets_a_suggestion():
