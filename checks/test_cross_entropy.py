@@ -106,14 +106,19 @@ def test_label_smoothing_is_minimised_where_the_model_predicts_the_smoothed_targ
     assert_close(loss, -(q * q.log()).sum(), rtol=1e-12, atol=1e-12)  # the minimum of CE(q, p) is H(q)
 
 
-@given(st.integers(1, 6), vocab, seeds)
-def test_perplexity_is_exp_of_the_mean_cross_entropy_and_a_uniform_model_has_perplexity_v(impl, N, V, seed):
+@given(st.integers(1, 6), vocab, st.sampled_from([-100, 0]), seeds)
+def test_perplexity_is_exp_of_the_mean_cross_entropy_and_a_uniform_model_has_perplexity_v(impl, N, V, ignore_index,
+                                                                                          seed):
+    # ignore_index -100 is left to the signature's default; 0 (a pad id) is passed, and must reach the mean
     logits = randn(N, V, seed=seed) * 3
-    target = _targets(N, V, seed, -100)
-    ours = impl.perplexity(logits, target)
-    assert_close(ours, F.cross_entropy(logits, target).exp(), rtol=1e-12, atol=0,
-                 msg=f"perplexity {ours.item():.6f}, exp(cross-entropy in nats) {F.cross_entropy(logits, target).exp():.6f}")
-    uniform = impl.perplexity(torch.full((N, V), 0.7, dtype=torch.float64), target)  # any constant row
+    target = _targets(N, V, seed, ignore_index)
+    given_args = {} if ignore_index == -100 else {"ignore_index": ignore_index}
+    ours = impl.perplexity(logits, target, **given_args)
+    expected = F.cross_entropy(logits, target, ignore_index=ignore_index).exp()
+    assert_close(ours, expected, rtol=1e-12, atol=0,
+                 msg=f"perplexity {ours.item():.6f}, exp(cross-entropy in nats over the targets != {ignore_index}) "
+                     f"{expected.item():.6f}")
+    uniform = impl.perplexity(torch.full((N, V), 0.7, dtype=torch.float64), target, **given_args)  # any constant row
     assert_close(uniform, torch.tensor(float(V), dtype=torch.float64), rtol=1e-12, atol=0,
                  msg=f"a model uniform over V = {V} tokens has perplexity {uniform.item():.6f}, expected V")
 

@@ -32,8 +32,13 @@ def logits_and_k(draw):
 
 
 def _layer(impl, D, F_, E, k, renormalize, seed, capacity_factor=None):
+    """impl.MoELayer in float64, seeded. The contract's defaults (renormalize=True, capacity_factor=None)
+    are left to the signature, so the checks run on the defaults the contract documents."""
     torch.manual_seed(seed)
-    return impl.MoELayer(D, F_, E, k, renormalize=renormalize, capacity_factor=capacity_factor).to(F64)
+    given_args = {name: value for name, value, default in (("renormalize", renormalize, True),
+                                                           ("capacity_factor", capacity_factor, None))
+                  if value != default}
+    return impl.MoELayer(D, F_, E, k, **given_args).to(F64)
 
 
 def _flops(fn) -> int:
@@ -86,8 +91,8 @@ def test_renormalised_top_1_gives_the_router_no_gradient_while_switch_gating_doe
         grad = layer.router.weight.grad
         norms[renormalize] = 0.0 if grad is None else grad.norm().item()
     # measured: 0.0 renormalised, 5.48 with Switch's p_i
-    assert norms[True] == 0.0, (f"renormalised top-1: the gate is exactly 1, so the router's gradient should be 0, "
-                                f"found norm {norms[True]}")
+    assert norms[True] == 0.0, (f"renormalised top-1 (MoELayer's default, renormalize=True, left unset here): the "
+                                f"gate is exactly 1, so the router's gradient should be 0, found norm {norms[True]}")
     assert norms[False] > 1.0, f"Switch gating (p_i over all experts) should train the router; gradient norm {norms[False]}"
 
 
@@ -140,7 +145,9 @@ def test_load_balancing_loss_is_e_times_token_fractions_times_mean_probabilities
     reference = logits.detach().clone().requires_grad_(True)
     loss = impl.load_balancing_loss(logits)
     expected = oracle.switch_loss_reference(reference)
-    assert_close(loss, expected, msg=lambda m: f"E * sum_i f_i P_i, f_i = share of tokens whose top-1 is i: {m}")
+    # float64 all the way: a fraction f_i left in float32 (the default dtype of count / N) is off by ~1e-8
+    assert_close(loss, expected, rtol=1e-12, atol=1e-12,
+                 msg=lambda m: f"E * sum_i f_i P_i, f_i = share of tokens whose top-1 is i, in the logits' dtype: {m}")
     loss.backward()
     expected.backward()  # the gradient flows through P only: E * f_i per unit of P_i
     assert_close(logits.grad, reference.grad)
@@ -154,7 +161,8 @@ def test_load_balancing_loss_is_one_whenever_tokens_are_spread_evenly(impl, E, p
     logits[:, 0] += 2  # yet expert 0 gets more probability: P is far from uniform
     loss = impl.load_balancing_loss(logits)
     # with every f_i = 1/E the sum is sum_i P_i = 1, whatever the probabilities themselves
-    assert_close(loss, torch.tensor(1.0, dtype=F64), msg=lambda m: f"balanced routing should give 1: {m}")
+    assert_close(loss, torch.tensor(1.0, dtype=F64), rtol=1e-12, atol=1e-12,
+                 msg=lambda m: f"balanced routing should give 1 (in float64: f_i = 1/E exactly as a float64): {m}")
 
 
 def _train_router(impl, seed: int, aux: float) -> tuple[float, float]:

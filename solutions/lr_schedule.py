@@ -11,7 +11,8 @@ t = s + 1 runs at base_lr * f(t - 1): the first step gets 1/warmup of the peak (
 
     warmup + cosine:  t/w  for t <= w;  floor + (1 - floor)(1 + cos(pi (t - w)/(total - w)))/2
     Noam (eq. 3 of Vaswani et al. 2017):  d^-0.5 min(t^-0.5, t w^-1.5)   (the LR itself)
-    warmup-stable-decay:  t/w;  then 1 for `stable` steps;  then linear to 0 at t = total
+    warmup-stable-decay:  t/w;  then 1 for `stable` steps;  then linear to 0 at t = total,
+                          i.e. min(t/w, 1, (total - t)/decay)
 """
 
 import math
@@ -47,9 +48,7 @@ def warmup_stable_decay(warmup: int, stable: int, decay: int) -> Callable[[int],
     total = warmup + stable + decay
 
     def f(s: int) -> float:
-        t = s + 1
-        if t <= warmup:
-            return t / warmup
-        return min(1.0, max(0, total - t) / decay)  # 1 until t = warmup + stable, 0 at t = total
+        t = s + 1  # the lowest of three lines: the warmup ramp, the peak, the decay ramp to 0 at t = total
+        return min(t / warmup, 1.0, max(0, total - t) / decay)
     return f
 # --8<-- [end:warmup_stable_decay]

@@ -35,7 +35,7 @@ def speculative_sample(draft_tokens: Tensor, draft_probs: Tensor, target_probs: 
     B, gamma = draft_tokens.shape
     p, q, x = target_probs[:, :gamma], draft_probs, draft_tokens[..., None]  # [B, γ, V], [B, γ, V], [B, γ, 1]
     accept = acceptance_probability(p.gather(-1, x), q.gather(-1, x))[..., 0]  # [B, γ]
-    u = torch.rand(B, gamma, generator=generator, dtype=accept.dtype)
+    u = torch.rand(B, gamma, generator=generator)  # [B, γ] uniform draws, one per draft
     n = (u <= accept).long().cumprod(-1).sum(-1)  # [B] drafts accepted before the first rejection
     # the token after them: from the residual at the first rejection, or the bonus from p_γ if none
     fallback = torch.cat([residual_distribution(p, q), target_probs[:, gamma:]], dim=1)  # [B, γ + 1, V]
