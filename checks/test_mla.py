@@ -3,8 +3,8 @@
 Oracles: `checks.oracles.mla.explicit_mla` (every head's keys and values materialised from the
 module's weights, RoPE by rotation matrices, the attention by `F.scaled_dot_product_attention`),
 which the module's forward and the absorbed, cached decoding must both reproduce in float64; the
-RoPE rotation-matrix oracle (`checks.oracles.rope.rotation`) for why absorption fails with RoPE
-on the up-projected keys. FLOPs come from `FlopCounterMode` (2 per multiply-add), cache sizes
+rotation R_m = exp(m·A) (A skew-symmetric, RoPE's frequencies on its 2x2 blocks, by
+`torch.linalg.matrix_exp`) for why absorption fails with RoPE on the up-projected keys. FLOPs come from `FlopCounterMode` (2 per multiply-add), cache sizes
 from the cache's own tensors (`numel() * element_size()`) of a layer built on the `meta` device.
 """
 
@@ -15,7 +15,6 @@ from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
 from checks.oracles.mla import explicit_mla
-from checks.oracles.rope import rotation
 from checks.strategies import randn, seeds
 
 # (D, H, C = d_latent, R = d_rope): with and without decoupled RoPE, one head or several, C < Dk and C > Dk
@@ -118,8 +117,13 @@ def test_the_latent_cache_holds_d_latent_plus_d_rope_numbers_per_token_against_2
 def test_with_rope_on_up_projected_keys_the_matrix_to_absorb_changes_with_the_offset_but_decoupled_rope_keeps_it_fixed():
     Dk, D, C = 8, 12, 5
     W_q, W_uk = randn(Dk, D, seed=0), randn(Dk, C, seed=1)
+    A = torch.zeros(Dk, Dk, dtype=torch.float64)  # pair i turns at 10000^(-2i/Dk) radians per position
+    for i in range(Dk // 2):
+        A[2 * i + 1, 2 * i] = 10000.0 ** (-2 * i / Dk)
+        A[2 * i, 2 * i + 1] = -A[2 * i + 1, 2 * i]
+    R = lambda m: torch.linalg.matrix_exp(m * A)  # R_m, a rotation by m times each pair's angle
     # score(t, s) = (R_t W_q x_t) · (R_s W_uk c_s) = x_tᵀ M(t, s) c_s with M(t, s) = W_qᵀ R_tᵀ R_s W_uk
-    M = lambda t, s: W_q.T @ rotation(t, Dk).T @ rotation(s, Dk) @ W_uk
+    M = lambda t, s: W_q.T @ R(t).T @ R(s) @ W_uk
     assert_close(M(0, 3), M(4, 7), rtol=0, atol=1e-12)  # a function of the offset s - t only ...
     gap = (M(0, 1) - M(0, 2)).abs().max() / M(0, 1).abs().max()
     assert gap > 0.1, f"... but a different matrix for every offset (relative gap {gap}): none can be folded once"
