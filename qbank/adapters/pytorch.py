@@ -56,6 +56,7 @@ ABSENT = {
     "RollingKVCache": "PyTorch has no KV cache",
     "sliding_window_mask": "PyTorch has no sliding-window mask helper",
     "decode_step": "PyTorch has no KV cache",
+    **dict.fromkeys(["MultiHeadLatentAttention", "LatentKVCache", "mla_decode_step", "sink_window_mask", "softmax_off_by_one"], "PyTorch has neither multi-head latent attention nor attention sinks"),
     "attention_block": "PyTorch's tiled (flash) kernel is internal",
     "merge_blocks": "PyTorch's tiled (flash) kernel is internal",
     "tiled_attention": "PyTorch's tiled (flash) kernel is internal",

@@ -72,6 +72,8 @@ from qbank.contract.rope import COMPONENT as _rope
 from qbank.contract.encoder_layer import COMPONENT as _encoder_layer
 from qbank.contract.gqa import COMPONENT as _gqa
 from qbank.contract.kv_cache import COMPONENT as _kv_cache
+from qbank.contract.mla import COMPONENT as _mla
+from qbank.contract.attention_sinks import COMPONENT as _attention_sinks
 from qbank.contract.decoder_block import COMPONENT as _decoder_block
 from qbank.contract.cross_entropy import COMPONENT as _cross_entropy
 from qbank.contract.sampling import COMPONENT as _sampling
@@ -99,7 +101,7 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _rope,
     _encoder_layer,
     _gqa,
-    _kv_cache,
+    _kv_cache, _mla, _attention_sinks,
     _decoder_block,
     _cross_entropy,
     _sampling,
