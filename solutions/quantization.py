@@ -20,7 +20,7 @@ def quantize_absmax(w: Tensor, bits: int = 8, axis: int | None = None) -> tuple[
         absmax = w.abs().amax()  # one scale, 0-dim
     else:
         others = [d for d in range(w.dim()) if d != axis % w.dim()]
-        absmax = w.abs().amax(dim=others, keepdim=True)  # one per index of `axis`, broadcastable
+        absmax = w.abs().amax(dim=others, keepdim=True) if others else w.abs()  # one per index of `axis`
     scale = absmax / qmax
     safe = torch.where(scale > 0, scale, torch.ones_like(scale))  # an all-zero slice: codes 0
     q = torch.round(w / safe).to(torch.int8)  # round to nearest (not truncate); |w / s| <= qmax
