@@ -3,7 +3,7 @@
 The implementation under test is `impl.distillation_loss`. The oracles are PyTorch's own
 functions in float64: F.kl_div (batchmean, log targets), torch.distributions' KL between
 Categoricals, F.cross_entropy with probability targets and autograd. Logits are drawn up to
-±500, where log(softmax) underflows and only a log-softmax survives; temperatures run from
+±1000, where log(softmax) underflows and only a log-softmax survives; temperatures run from
 0.5 to 1024.
 """
 
@@ -11,7 +11,7 @@ import math
 
 import torch
 import torch.nn.functional as F
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from torch.distributions import Categorical, kl_divergence
 from torch.testing import assert_close
@@ -21,7 +21,7 @@ from checks.strategies import randn, seeds
 rows = st.integers(1, 5)
 classes = st.integers(2, 6)
 temperatures = st.sampled_from([0.5, 1.0, 2.0, 4.0, 10.0])
-spreads = st.sampled_from([1.0, 10.0, 100.0])  # logits up to ~±500
+spreads = st.sampled_from([1.0, 10.0, 300.0])  # logits up to ~±1000: exp underflows past a gap of ~745
 
 
 def _logits(n: int, v: int, spread: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -45,6 +45,7 @@ def _student_grad(impl, student: torch.Tensor, teacher: torch.Tensor, T: float) 
 
 
 @given(rows, classes, temperatures, spreads, seeds)
+@example(n=2, v=4, T=1.0, spread=300.0, seed=0)  # gaps of hundreds: softmax underflows to 0, log of it to −inf
 def test_the_soft_loss_is_t_squared_times_kl_from_the_teacher_to_the_student_at_temperature_t(impl, n, v, T, spread,
                                                                                             seed):
     student, teacher = _logits(n, v, spread, seed)
@@ -56,7 +57,7 @@ def test_the_soft_loss_is_t_squared_times_kl_from_the_teacher_to_the_student_at_
         f"(KL alone {expected.item() / T ** 2:.6g}). {m}"))
 
 
-@given(rows, classes, spreads, seeds)
+@given(rows, classes, st.sampled_from([1.0, 10.0]), seeds)  # torch.distributions' KL itself gives inf past ~745
 def test_at_temperature_1_without_hard_labels_the_loss_is_the_kl_divergence_from_teacher_to_student(impl, n, v,
                                                                                                     spread, seed):
     student, teacher = _logits(n, v, spread, seed)
