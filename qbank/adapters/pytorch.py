@@ -40,6 +40,8 @@ ABSENT = {
     "bpe_encode": "PyTorch has no tokenizer",
     "bpe_decode": "PyTorch has no tokenizer",
     "LoRALinear": "PyTorch has no LoRA layer",
+    "dequantize": "torch.dequantize reads only PyTorch's own (deprecated) quantized tensor types, not int8 codes "
+                  "with a float scale",
     "top_k_gates": "PyTorch has no mixture-of-experts routing",
     "load_balancing_loss": "PyTorch has no mixture-of-experts routing",
     "expert_capacity": "PyTorch has no mixture-of-experts routing",
@@ -271,3 +273,43 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
 
 def logsumexp(x: Tensor, dim: int = -1) -> Tensor:
     return torch.logsumexp(x, dim=dim)
+
+
+# --- distillation: F.kl_div and F.cross_entropy. F.kl_div(input, target) computes KL(target ‖ input) with
+# `input` in log space, so the teacher is the target; reduction="batchmean" is the contract's mean over rows
+# ("mean" would divide by N·V as well). The T² factor and the mixing are the contract's formula.
+
+def distillation_loss(student_logits: Tensor, teacher_logits: Tensor, temperature: float,
+                      target: Tensor | None = None, hard_weight: float = 0.0) -> Tensor:
+    T = temperature
+    soft = F.kl_div(F.log_softmax(student_logits / T, dim=-1), F.log_softmax(teacher_logits.detach() / T, dim=-1),
+                    reduction="batchmean", log_target=True) * T ** 2
+    hard = F.cross_entropy(student_logits, target) if hard_weight else 0.0
+    return (1 - hard_weight) * soft + hard_weight * hard
+
+
+# --- quantization: torch.ao's symmetric min/max observer computes the scale, fake quantisation rounds.
+# Conventions differ in two places. (1) The observer's default qint8 range is −128..127 and its symmetric
+# scale is max|w| / 127.5; given quant_min = −qmax, quant_max = qmax it is the contract's max|w| / qmax
+# (checks/test_quantization.py shows both). (2) The observer returns float32 scales (clamped below at
+# float32's eps, so an all-zero slice gets codes 0); the checks allow that rounding of the scale.
+# PyTorch's quantized tensor types (torch.quantize_per_channel) take float32 only and are deprecated.
+
+def quantize_absmax(w: Tensor, bits: int = 8, axis: int | None = None) -> tuple[Tensor, Tensor]:
+    from torch.ao.quantization.observer import PerChannelMinMaxObserver
+
+    qmax = 2 ** (bits - 1) - 1
+    # per tensor = one channel holding everything; the observer wants >= 2 dimensions (a 1-D w per channel)
+    channels = w.reshape(1, -1) if axis is None else w.unsqueeze(-1)
+    ch_axis = 0 if axis is None else axis % w.dim()
+    observer = PerChannelMinMaxObserver(ch_axis=ch_axis, dtype=torch.qint8, qscheme=torch.per_channel_symmetric,
+                                        quant_min=-qmax, quant_max=qmax)
+    observer(channels)
+    scale, zero_point = observer.calculate_qparams()  # [C] float32, [C] zeros
+    fake = torch.fake_quantize_per_channel_affine(channels, scale, zero_point.int(), ch_axis, -qmax, qmax)
+    shape = [1] * w.dim()
+    if axis is not None:
+        shape[ch_axis] = -1
+    s = scale.to(w.dtype).reshape(shape)
+    q = torch.round(fake.reshape(w.shape) / s).to(torch.int8)  # fake holds q · s exactly: read q back
+    return q, (s.reshape(()) if axis is None else s)

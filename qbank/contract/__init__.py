@@ -81,6 +81,8 @@ from qbank.contract.beam_search import COMPONENT as _beam_search
 from qbank.contract.speculative import COMPONENT as _speculative
 from qbank.contract.bpe import COMPONENT as _bpe
 from qbank.contract.lora import COMPONENT as _lora
+from qbank.contract.distillation import COMPONENT as _distillation
+from qbank.contract.quantization import COMPONENT as _quantization
 from qbank.contract.moe import COMPONENT as _moe
 from qbank.contract.lr_schedule import COMPONENT as _lr_schedule
 from qbank.contract.loss_scaling import COMPONENT as _loss_scaling
@@ -109,6 +111,8 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _speculative,
     _bpe,
     _lora,
+    _distillation,
+    _quantization,
     _moe,
     _lr_schedule,
     _loss_scaling,
