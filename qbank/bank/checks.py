@@ -41,7 +41,7 @@ Functions = dict[str, tuple[set[str], set[str]]]
 def check_functions(root: Path, functions_of: Callable[[Path], Functions] | None = None) -> dict[str, set[str]]:
     """Every check 'checks/test_x.py::test_y' -> the contract names it reads from `impl`.
     `functions_of(path)` reads a file's functions (default `file_functions`; the CLI passes
-    one that remembers them, `qbank.cli.catalog_cache.file_functions`)."""
+    one that remembers them: `qbank.cli.catalog_cache.check_reads`)."""
     functions_of = functions_of or file_functions
     shared = functions_of(root / "checks" / "conftest.py")
     found: dict[str, set[str]] = {}
