@@ -131,6 +131,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if hasattr(comparing, "_HAS_DTENSOR"):
         comparing._HAS_DTENSOR = False
+    _defer_dynamo_import()
     profile = config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE", "fast")
     if os.environ.get("CI") and not profile.endswith("-ci") and f"{profile}-ci" in settings._profiles:
         profile = f"{profile}-ci"
@@ -140,6 +141,60 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_Report(config), "qbank-report")
     if config.getoption("qbank_progress"):
         config.pluginmanager.register(_Progress(config.getoption("qbank_progress")), "qbank-progress")
+
+
+def _defer_dynamo_import() -> None:
+    """Keep torch._dynamo (the compiler, ~1.6 s to import) unloaded unless something compiles.
+
+    Torch marks some functions as never to be compiled with `torch._disable_dynamo`: every
+    `__torch_dispatch__` of a TorchDispatchMode (FlopCounterMode's included), optimizers'
+    `zero_grad` and `add_param_group`, ... The mark imports torch._dynamo on the function's first
+    call, only to wrap it in `torch._dynamo.disable`, which matters only while dynamo traces; no
+    check compiles. So each such function (those already made, and those made later, e.g. by
+    a check file's own dispatch mode) gets a wrapper that calls it directly while torch._dynamo
+    is not loaded (nothing can be tracing then) and defers to torch's own disable once it is:
+    what each call computes is unchanged. Relies on two torch internals (`torch._disable_dynamo`,
+    its closure reading `fn.__dynamo_disable`); without them nothing is changed."""
+    import functools
+    import gc
+
+    import torch._compile
+    import torch.utils.flop_counter  # noqa: F401 - its dispatch mode is marked as it is defined
+
+    original = torch._compile._disable_dynamo
+    inner = next((c for c in original.__code__.co_consts if getattr(c, "co_name", "") == "inner"), None)
+    if inner is None or "fn" not in inner.co_freevars or getattr(torch, "_disable_dynamo", None) is not original:
+        return
+
+    def defer(fn, recursive: bool) -> None:
+        if getattr(fn, "__dynamo_disable", None) is not None:
+            return
+
+        def call(*args, **kwargs):
+            dynamo = sys.modules.get("torch._dynamo")
+            if dynamo is None or not hasattr(dynamo, "disable"):
+                return fn(*args, **kwargs)  # dynamo is not loaded: nothing is being compiled
+            fn.__dynamo_disable = dynamo.disable(fn, recursive, wrapping=False)
+            return fn.__dynamo_disable(*args, **kwargs)
+
+        try:
+            fn.__dynamo_disable = call
+        except (AttributeError, TypeError):  # a function that takes no attributes keeps torch's path
+            pass
+
+    for marked in gc.get_referrers(inner):  # the functions torch has marked so far
+        if callable(marked) and getattr(marked, "__code__", None) is inner and marked.__closure__:
+            cells = dict(zip(inner.co_freevars, marked.__closure__))
+            defer(cells["fn"].cell_contents, cells["recursive"].cell_contents if "recursive" in cells else True)
+
+    @functools.wraps(original)
+    def disable_dynamo(fn=None, recursive: bool = True):
+        if fn is None:
+            return functools.partial(disable_dynamo, recursive=recursive)
+        defer(fn, recursive)
+        return original(fn, recursive)
+
+    torch._disable_dynamo = torch._compile._disable_dynamo = disable_dynamo
 
 
 def pytest_report_header(config: pytest.Config) -> str:

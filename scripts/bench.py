@@ -11,6 +11,14 @@ is `python -c "import torch"`, measured in the same run the same way: on a machi
 other jobs load, wall-clock times stretch while CPU times barely move, so compare the CPU
 column, and read every figure against the floor beside it. The load average is printed too.
 
+The commands run as on a machine where `make setup` ran: the bank's bytecode is compiled
+first (`compileall`, and pytest's assertion-rewritten bytecode of the check files, as
+`pytest checks` writes it), and one unmeasured run of each command precedes its measured
+runs (it fills the catalog cache in a temporary folder). `$PYTHONDONTWRITEBYTECODE` is
+dropped: with it set and no bytecode on disk, every run would compile qbank's own modules
+(~50 ms of `qbank list`) and the grade run the check files. `qbank grade` and `verify` still
+write no bytecode themselves (their pytest subprocess sets the variable); they read it.
+
 Budgets (wall-clock on an idle machine, where wall ~ CPU for these single-threaded runs):
 `qbank grade FILE` for one component <= 5 s, `qbank verify ID` <= 4 s, `qbank --help`
 <= 0.15 s, `qbank list` / `show` / `stats` <= 0.2 s. Also measured, without a budget:
@@ -36,8 +44,12 @@ ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "broken_impls"
 
 
-def measure(command: list[str], runs: int, cwd: Path, env: dict) -> dict:
-    """Median wall and CPU seconds of `runs` fresh runs of `command` (its exit code is kept)."""
+def measure(command: list[str], runs: int, cwd: Path, env: dict, warmup: int = 1) -> dict:
+    """Median wall and CPU seconds of `runs` fresh runs of `command` (its exit code is kept),
+    after `warmup` runs that are not measured; the load average (1 min) before and after."""
+    for _ in range(warmup):
+        subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    load = os.getloadavg()[0]
     walls, cpus, codes = [], [], set()
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -50,10 +62,22 @@ def measure(command: list[str], runs: int, cwd: Path, env: dict) -> dict:
         if proc.returncode not in (0, 1):
             raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
     return {"wall": statistics.median(walls), "cpu": statistics.median(cpus), "runs": runs,
-            "exit": sorted(codes)}
+            "exit": sorted(codes), "load": [round(load, 2), round(os.getloadavg()[0], 2)],
+            "all_cpu": [round(c, 3) for c in cpus]}
 
 
-def cases(work: Path, component: str, question: str) -> list[tuple[str, str, float | None, list[str]]]:
+def compile_bytecode(env: dict) -> None:
+    """The bytecode `make setup` leaves: every module of the bank compiled, and pytest's
+    assertion-rewritten check files (written by its `pytest checks` run)."""
+    python = sys.executable
+    subprocess.run([python, "-m", "compileall", "-q", "qbank", "solutions", "checks", "scripts"], cwd=ROOT, env=env,
+                   stdout=subprocess.DEVNULL, check=True)
+    subprocess.run([python, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "checks"], cwd=ROOT,
+                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+
+
+def cases(work: Path, component: str, question: str,
+          other: str) -> list[tuple[str, str, float | None, list[str]]]:
     """(key, label, budget in seconds, command) for each figure."""
     python = sys.executable
     qbank = [python, "-m", "qbank"]
@@ -68,6 +92,7 @@ def cases(work: Path, component: str, question: str) -> list[tuple[str, str, flo
         ("stats", "qbank stats", 0.2, [*qbank, "stats"]),
         ("grade", f"qbank grade {component}.py (a correct copy)", 5.0, [*qbank, "grade", str(mine)]),
         ("verify", f"qbank verify {question}", 4.0, [*qbank, "verify", question]),
+        ("verify-other", f"qbank verify {other}", 4.0, [*qbank, "verify", other]),
     ]
     if broken:
         wrong = work / "wrong" / f"{component}.py"
@@ -91,6 +116,8 @@ def main() -> None:
                                                    "(help,list,show,stats,grade,verify,grade-failing,...)")
     parser.add_argument("--component", default="attention", help="the component graded (a copy of its solution)")
     parser.add_argument("--question", default="why-scale-by-sqrt-dk", help="the question verified and shown")
+    parser.add_argument("--other", default="layer-norm", help="a question of another topic, verified too")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured runs of each command before its runs")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     wanted = {k for k in args.only.split(",") if k} | {"floor"}
@@ -99,27 +126,35 @@ def main() -> None:
         env = {**os.environ, "QBANK_DB": str(work / "progress.sqlite3"), "QBANK_CACHE": str(work / "cache"),
                "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
         env.pop("CI", None)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         rows = {}
-        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; median of {args.runs} runs",
-              flush=True)
-        for key, label, budget, command in cases(work, args.component, args.question):
+        start_load = os.getloadavg()
+        print(f"load average {start_load[0]:.1f} {start_load[1]:.1f} {start_load[2]:.1f} (1, 5, 15 min) on "
+              f"{os.cpu_count()} cores; median of {args.runs} runs after {args.warmup} unmeasured", flush=True)
+        compile_bytecode(env)
+        for key, label, budget, command in cases(work, args.component, args.question, args.other):
             if args.only and key not in wanted:
                 continue
-            rows[key] = {"label": label, "budget": budget, **measure(command, args.runs, ROOT, env)}
+            rows[key] = {"label": label, "budget": budget, **measure(command, args.runs, ROOT, env, args.warmup)}
             r = rows[key]
-            print(f"  measured {label}: wall {r['wall']:.2f} s, cpu {r['cpu']:.2f} s", file=sys.stderr, flush=True)
+            print(f"  measured {label}: wall {r['wall']:.2f} s, cpu {r['cpu']:.2f} s (load {r['load'][0]:.1f}"
+                  f"-{r['load'][1]:.1f})", file=sys.stderr, flush=True)
     floor = rows["floor"]
-    print(f"\n{'command':<52} {'wall':>7} {'cpu':>7} {'cpu-floor':>9} {'budget':>7}")
+    print(f"\n{'command':<56} {'wall':>6} {'cpu':>6} {'cpu-floor':>9} {'budget':>6}  verdict  load")
     for key, r in rows.items():
-        over = "" if r["budget"] is None else ("ok" if r["cpu"] <= r["budget"] else "OVER")
+        over = "" if r["budget"] is None else ("OK" if r["cpu"] <= r["budget"] else "OVER")
         budget = "" if r["budget"] is None else f"{r['budget']:g} s"
         extra = "" if key == "floor" else f"{r['cpu'] - floor['cpu']:+9.2f}"
-        print(f"{r['label']:<52} {r['wall']:7.2f} {r['cpu']:7.2f} {extra:>9} {budget:>7} {over}")
-    print(f"\nfloor (import torch): wall {floor['wall']:.2f} s, cpu {floor['cpu']:.2f} s; budgets are judged on cpu "
-          f"(what an idle machine's wall-clock would be)")
+        print(f"{r['label']:<56} {r['wall']:6.2f} {r['cpu']:6.2f} {extra:>9} {budget:>6}  {over:<7}  "
+              f"{r['load'][0]:.1f}-{r['load'][1]:.1f}")
+    end_load = os.getloadavg()
+    print(f"\nfloor (import torch): wall {floor['wall']:.2f} s, cpu {floor['cpu']:.2f} s. Budgets are judged on cpu "
+          f"(what an idle machine's wall-clock would be). Load average {start_load[0]:.1f} at the start, "
+          f"{end_load[0]:.1f} at the end, on {os.cpu_count()} cores.")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"load": os.getloadavg()[0], "figures": rows}, indent=1) + "\n")
+        args.json.write_text(json.dumps({"load": [start_load[0], end_load[0]], "cores": os.cpu_count(),
+                                         "figures": rows}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 from qbank.bank.loader import Problem
@@ -34,19 +35,25 @@ def collect_checks(checks_dir: Path) -> tuple[dict[str, tuple[Path, int]], list[
 
 
 
-def check_functions(root: Path) -> dict[str, set[str]]:
-    """Every check 'checks/test_x.py::test_y' -> the contract names it reads from `impl`."""
-    shared = _functions(root / "checks" / "conftest.py")
+Functions = dict[str, tuple[set[str], set[str]]]
+
+
+def check_functions(root: Path, functions_of: Callable[[Path], Functions] | None = None) -> dict[str, set[str]]:
+    """Every check 'checks/test_x.py::test_y' -> the contract names it reads from `impl`.
+    `functions_of(path)` reads a file's functions (default `file_functions`; the CLI passes
+    one that remembers them: `qbank.cli.catalog_cache.check_reads`)."""
+    functions_of = functions_of or file_functions
+    shared = functions_of(root / "checks" / "conftest.py")
     found: dict[str, set[str]] = {}
     for path in sorted((root / "checks").glob("test_*.py")):
-        functions = {**shared, **_functions(path)}
+        functions = {**shared, **functions_of(path)}
         for name in functions:
             if name.startswith("test_") and name not in shared:
                 found[f"checks/{path.name}::{name}"] = _reads(name, functions)
     return found
 
 
-def _functions(path: Path) -> dict[str, tuple[set[str], set[str]]]:
+def file_functions(path: Path) -> Functions:
     """Module-level function -> (names it reads as impl.NAME, module names it mentions)."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))

@@ -147,3 +147,81 @@ def seed_index(root: Path):
     index = remembered.seed_index()
     remembered.save()
     return index
+
+
+# -- what each check reads ------------------------------------------------------------------
+# `qbank verify` and `qbank grade` pick their checks by the contract names each reads, found
+# by walking the syntax trees of the ~40 check files (~0.4 s). Each file's functions are
+# remembered the same way as the questions: keyed by path, size and modification time, and by
+# the code that reads them and the contract's names.
+
+
+def _functions_stamp() -> tuple:
+    from qbank.bank import checks
+    from qbank.contract import NAMES
+
+    here = Path(checks.__file__).stat()
+    return CACHE_VERSION, tuple(sys.version_info[:2]), here.st_mtime_ns, here.st_size, tuple(sorted(NAMES))
+
+
+class RememberedFunctions:
+    """A `functions_of` for `qbank.bank.checks.check_functions` that answers from the cache
+    when the check file is unchanged."""
+
+    def __init__(self, root: Path):
+        self.path = cache_file(root).with_name(cache_file(root).name.replace("catalog-", "checks-"))
+        self.stamp = _functions_stamp()
+        self.known: dict[str, tuple] = {}
+        self.seen: dict[str, tuple] = {}
+        try:
+            with open(self.path, "rb") as f:
+                stamp, known = marshal.load(f)
+            if stamp == self.stamp and isinstance(known, dict):
+                self.known = known
+        except Exception:  # missing, unreadable, damaged or from another version: read every file
+            pass
+
+    def __call__(self, path: Path) -> dict[str, tuple[set[str], set[str]]]:
+        from qbank.bank.checks import file_functions
+
+        key = str(path)
+        try:
+            st = path.stat()
+        except OSError:
+            return file_functions(path)
+        hit = self.known.get(key)
+        if hit is not None and tuple(hit[:2]) == (st.st_mtime_ns, st.st_size):
+            try:
+                found = {name: (set(reads), set(mentions)) for name, (reads, mentions) in hit[2].items()}
+            except Exception:  # a damaged entry: read the file
+                pass
+            else:
+                self.seen[key] = hit
+                return found
+        found = file_functions(path)
+        self.seen[key] = (st.st_mtime_ns, st.st_size,
+                          {name: (tuple(sorted(r)), tuple(sorted(m))) for name, (r, m) in found.items()})
+        return found
+
+    def save(self) -> None:
+        if self.seen == self.known:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                marshal.dump((self.stamp, self.seen), f)
+            os.replace(tmp, self.path)
+            self.known = dict(self.seen)
+        except (OSError, ValueError):
+            pass
+
+
+def check_reads(root: Path) -> dict[str, set[str]]:
+    """`qbank.bank.checks.check_functions(root)`, remembering what each check file holds."""
+    from qbank.bank.checks import check_functions
+
+    remembered = RememberedFunctions(root)
+    reads = check_functions(root, remembered)
+    remembered.save()
+    return reads

@@ -373,6 +373,7 @@ def verify(
     """
     from rich.markup import escape
 
+    from qbank.cli.catalog_cache import check_reads
     from qbank.cli.report import claim_report
     from qbank.grading.grade import verify as run_verify
 
@@ -389,7 +390,7 @@ def verify(
     if not quiet:
         console.print(f"[dim]{escape(what)} (a pytest subprocess; torch loads first)…[/]", soft_wrap=True)
     with _errors(), _progress(console, what) as progress:
-        run = run_verify(catalog, entries, impl, list(check or ()), seed, progress)
+        run = run_verify(catalog, entries, impl, list(check or ()), seed, progress, reads=check_reads(catalog.root))
     rerun = ["qbank", "verify", *(question_ids or [])] + (["--impl", impl] if impl else []) + ["--seed", str(run.seed)]
     claim_report(console, run, entries=entries, failed_only=failed_only, quiet=quiet, rerun=rerun)
     if run.count("failed"):
@@ -460,6 +461,7 @@ def grade(
     """
     from rich.markup import escape
 
+    from qbank.cli.catalog_cache import check_reads
     from qbank.cli.report import claim_report
     from qbank.contract import COMPONENTS
     from qbank.grading.grade import components_of, misspelled
@@ -485,7 +487,8 @@ def grade(
     if not quiet:
         console.print(f"[dim]{escape(what)} (a pytest subprocess; torch loads first)…[/]", soft_wrap=True)
     with _errors(), _progress(console, what) as progress:
-        run = run_grade(catalog, path, components, list(check or ()), seed, progress, thorough)
+        run = run_grade(catalog, path, components, list(check or ()), seed, progress, thorough,
+                        reads=check_reads(catalog.root))
     rerun = ["qbank", "grade", str(file), *(x for c in component or () for x in ("--component", c)),
              *(["--thorough"] if thorough else []), "--seed", str(run.seed)]
     claim_report(console, run, learner=path, failed_only=failed_only, quiet=quiet, rerun=rerun)

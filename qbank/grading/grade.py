@@ -312,7 +312,10 @@ def _follow(proc: subprocess.Popen, ticks: Path, progress: Progress | None) -> N
             seen = len(lines)
         if finished:
             return
-        time.sleep(0.1)
+        try:
+            proc.wait(timeout=0.1)  # returns as soon as the run ends (a sleep would wait it out)
+        except subprocess.TimeoutExpired:
+            pass
 
 
 # -- which claim heads a check ---------------------------------------------------------------
@@ -375,9 +378,11 @@ def _ordered(results: list[CheckResult], own_files: set[str] = frozenset(),
 
 
 def verify(catalog: Catalog, entries: list[Entry], impl: str | None = None, checks: list[str] = (),
-           seed: int | None = None, progress: Progress | None = None) -> Run:
-    """Run every check the claims and errata of `entries` cite (or those of them `checks` names)."""
-    reads = check_functions(catalog.root)
+           seed: int | None = None, progress: Progress | None = None,
+           reads: dict[str, set[str]] | None = None) -> Run:
+    """Run every check the claims and errata of `entries` cite (or those of them `checks` names).
+    `reads` is `check_functions(catalog.root)` if already read."""
+    reads = check_functions(catalog.root) if reads is None else reads
     nodes = select(list(dict.fromkeys(n for e in entries for n in e.checks)), list(checks))
     seed = _seed(seed)
     started = time.monotonic()
@@ -394,10 +399,12 @@ def verify(catalog: Catalog, entries: list[Entry], impl: str | None = None, chec
 
 
 def grade(catalog: Catalog, path: Path, components: list[str], checks: list[str] = (),
-          seed: int | None = None, progress: Progress | None = None, thorough: bool = False) -> Run:
+          seed: int | None = None, progress: Progress | None = None, thorough: bool = False,
+          reads: dict[str, set[str]] | None = None) -> Run:
     """Run the checks of `components` against the learner's file at `path`, with 20 Hypothesis
-    examples a check (the bank's 40 when `thorough`)."""
-    reads = check_functions(catalog.root)
+    examples a check (the bank's 40 when `thorough`). `reads` is `check_functions(catalog.root)`
+    if already read."""
+    reads = check_functions(catalog.root) if reads is None else reads
     nodes, needs_more = component_checks(catalog.root, components, reads)
     if not nodes:
         raise GradeError(f"no check grades {', '.join(components)} on its own yet")
