@@ -40,6 +40,20 @@ def test_decode_of_encode_gives_back_any_unicode_text(impl, text):
                               f"tokens {_shown(merges, ids)}: join the tokens' bytes, then decode UTF-8 once")
 
 
+def test_ids_whose_bytes_are_no_utf8_decode_to_replacement_characters_not_an_error(impl):
+    # Generation can stop inside a character: "é" is b"\xc3\xa9", so a sampled sequence may end
+    # on the lead byte 0xc3 or start on the continuation byte 0xa9. The contract decodes with
+    # errors="replace": each undecodable byte becomes U+FFFD and the rest of the text survives.
+    merges = impl.bpe_train(TOY, 260)
+    for ids, expected in (([99, 97, 102, 0xC3], "caf\ufffd"), ([0xA9, 97], "\ufffda"), ([0xFF], "\ufffd")):
+        try:
+            got = impl.bpe_decode(ids, merges)
+        except (UnicodeDecodeError, LookupError) as error:
+            raise AssertionError(f"bpe_decode({ids}) raised {error!r}: bytes that are no UTF-8 must "
+                                 f"decode to U+FFFD (errors='replace'), as the contract says") from None
+        assert got == expected, f"bpe_decode({ids}) = {got!r}, expected {expected!r} (errors='replace')"
+
+
 @given(st.text(max_size=40))
 def test_every_id_is_a_byte_or_a_learned_token_so_nothing_is_out_of_vocabulary(impl, text):
     assert impl.bpe_encode(text, []) == list(text.encode("utf-8")), (

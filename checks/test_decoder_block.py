@@ -64,6 +64,37 @@ def test_decoder_block_matches_a_llama_block_built_from_torch_primitives(impl, c
                                f"GQA and RoPE on q and k (D={D}, H={H}, Hkv={Hkv}, F={d_ff}, T={T}): {m}")
 
 
+@given(configs(), lengths, seeds)
+def test_decoder_block_defaults_to_llamas_eps_1e_6_and_rope_base_10000_and_passes_other_values_through(impl, config, T, seed):
+    D, H, Hkv, d_ff = config
+    block, weights = _block(impl, D, H, Hkv, d_ff, seed)  # built with the defaults
+    x = randn(2, T, D, seed=seed + 100)
+    explicit = impl.DecoderBlock(D, H, Hkv, d_ff, eps=1e-6, rope_base=10000.0).to(F64)
+    explicit.load_state_dict(block.state_dict())
+    # the same code on the same numbers agrees to the bit, so even a default base of 10001 shows
+    assert torch.equal(block(x), explicit(x)), (
+        f"DecoderBlock{config} with the default eps and rope_base differs from eps=1e-6, rope_base=10000 by "
+        f"{(block(x) - explicit(x)).abs().max().item():.2e}; the contract's defaults are LLaMA's")
+    other = impl.DecoderBlock(D, H, Hkv, d_ff, eps=0.5, rope_base=100.0).to(F64)
+    other.load_state_dict(block.state_dict())
+    assert_close(other(x), llama_block(x, weights, H, Hkv, eps=0.5, base=100.0), **TOL,
+                 msg=lambda m: f"DecoderBlock(..., eps=0.5, rope_base=100) must use eps 0.5 in both norms and base 100 in RoPE: {m}")
+
+
+def test_decoder_block_built_on_the_meta_device_runs_there(impl):
+    # Shapes without memory: the accounting checks count a block's parameters and FLOPs this way.
+    # Every tensor the block makes itself (the causal mask, the rotary positions) must follow x.
+    with torch.device("meta"):
+        block = impl.DecoderBlock(8, 2, 1, 16)
+    x = torch.empty(2, 5, 8, device="meta")
+    try:
+        y = block(x)
+    except RuntimeError as error:
+        raise AssertionError(f"DecoderBlock on the meta device: {error}. A tensor made inside forward "
+                             "(the causal mask?) stayed on the CPU: create it on x.device") from None
+    assert y.device == x.device and y.shape == x.shape, f"output {tuple(y.shape)} on {y.device}, expected [2, 5, 8] on meta"
+
+
 @given(configs(), lengths, seeds, st.data())
 def test_decoder_block_output_at_t_ignores_tokens_after_t(impl, config, T, seed, data):
     D, H, Hkv, d_ff = config

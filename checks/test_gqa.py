@@ -102,6 +102,12 @@ def test_the_module_equals_multi_head_attention_with_each_kv_head_repeated_for_i
                  msg=f"H={H}, Hkv={Hkv}: query head h must share key/value head h // {G} (repeat_interleave)")
 
 
+def test_by_default_no_projection_has_a_bias_as_in_llama(impl):
+    m = impl.GroupedQueryAttention(16, 4, 2)  # bias not given
+    with_bias = [name for name, p in m.named_parameters() if name.endswith("bias")]
+    assert not with_bias, f"GroupedQueryAttention(16, 4, 2) has biases {with_bias}; the contract's default is bias=False (LLaMA)"
+
+
 @pytest.mark.parametrize("D, H, Hkv", [(64, 8, 8), (64, 8, 2), (64, 8, 1), (96, 12, 4)])
 def test_kv_projection_parameters_shrink_by_h_over_hkv_and_nothing_else_changes(impl, D, H, Hkv):
     mha, gqa = impl.GroupedQueryAttention(D, H, H), impl.GroupedQueryAttention(D, H, Hkv)

@@ -23,7 +23,7 @@ from checks import capabilities as caps
 from checks.strategies import randn, seeds
 
 configs = st.sampled_from([(8, 2, 2), (8, 4, 2), (12, 6, 3), (8, 4, 1), (6, 1, 1)])  # (D, H, Hkv)
-rope_bases = st.sampled_from([None, 10000.0])
+rope_bases = st.sampled_from([None, 10000.0, 100.0])  # 100: decode_step must pass attn.rope_base on
 
 
 def count_flops(fn, *args) -> int:

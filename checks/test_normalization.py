@@ -10,6 +10,7 @@ tests/broken_impls/normalization/.
 """
 
 import math
+import re
 
 import pytest
 import torch
@@ -312,8 +313,10 @@ def test_batchnorm_outputs_differ_between_training_and_eval_mode(impl, N, D, see
 
 def test_batchnorm_refuses_a_batch_of_one_in_training_mode(impl):
     bn = impl.BatchNorm(3).to(F64)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as refused:
         bn(randn(1, 3, seed=0))
+    # the message names what was wrong: N = 1 (torch: "got input size torch.Size([1, 3])")
+    assert re.search(r"\b1\b", str(refused.value)), f"the ValueError says {str(refused.value)!r}: name the batch size N = 1"
 
 
 @given(st.integers(2, 6), st.integers(1, 4), seeds)

@@ -80,10 +80,40 @@ def test_rope_score_depends_on_the_two_positions_only_through_their_offset(impl,
             f"{shift} it is {there:.6f}: the score must depend on m - n only")
 
 
+@given(st.sampled_from([4, 8, 16, 64]), seeds)
+def test_the_default_base_is_10000_as_in_the_transformer_and_llama_1_and_2(impl, Dk, seed):
+    # A base of 10001 would change θ_i by a relative 1e-4·2i/Dk (>= 3e-6 for pair Dk/2 - 1).
+    theta = torch.tensor([10000.0 ** (-2 * i / Dk) for i in range(Dk // 2)], dtype=torch.float64)
+    assert_close(impl.rope_frequencies(Dk).double(), theta, rtol=1e-6, atol=0,
+                 msg=f"rope_frequencies({Dk}) without a base must use base = 10000")
+    x, positions = randn(3, Dk, seed=seed), torch.tensor([0, 7, 1000])
+    for layout in LAYOUTS:  # the same code with the same numbers: the results agree to the bit
+        default, explicit = rope(impl, layout)(x, positions), rope(impl, layout)(x, positions, base=10000.0)
+        assert torch.equal(default, explicit), (
+            f"{layout} layout: without a base the rotation differs from base = 10000 by "
+            f"{(default - explicit).abs().max().item():.2e}; the contract's default base is 10000")
+
+
+def test_rope_output_is_on_the_device_of_x_even_with_positions_on_the_cpu(impl):
+    # The meta device holds shapes only: a model built there runs for shape and FLOP counting, and
+    # any table left on the CPU (positions, frequencies, angles) meets x there and fails.
+    x = torch.empty(2, 3, 5, 8, device="meta")
+    for layout in LAYOUTS:
+        try:
+            y = rope(impl, layout)(x, torch.arange(5))  # positions made on the CPU, as a caller does
+        except RuntimeError as error:
+            raise AssertionError(f"{layout} layout, x on the meta device and positions on the CPU: {error}. "
+                                 "Move positions (and the angle table) to x's device") from None
+        assert y.device == x.device and y.shape == x.shape, (
+            f"{layout} layout: output {tuple(y.shape)} on {y.device}, expected {tuple(x.shape)} on {x.device}")
+
+
 @given(dims, bases, st.sampled_from([1, 3, 100]))
 def test_pair_i_turns_by_base_to_the_minus_2i_over_dk_radians_per_position(impl, Dk, base, m):
     theta = torch.tensor([base ** (-2 * i / Dk) for i in range(Dk // 2)], dtype=torch.float64)
-    assert_close(impl.rope_frequencies(Dk, base).to(torch.float64), theta, rtol=1e-6, atol=0,
+    found = impl.rope_frequencies(Dk, base)
+    assert found.dtype == torch.float64, f"rope_frequencies({Dk}, {base}) has dtype {found.dtype}; the contract returns float64"
+    assert_close(found, theta, rtol=1e-6, atol=0,
                  msg=f"rope_frequencies({Dk}, {base}) must be base^(-2i/Dk), i = 0 .. Dk/2 - 1")
     eye = torch.eye(Dk, dtype=torch.float64)  # row j: the unit vector e_j
     for layout in LAYOUTS:

@@ -36,7 +36,7 @@ def _merge(seq: list[int], pair: tuple[int, int], new: int) -> list[int]:
 # --8<-- [start:bpe_train]
 def bpe_train(text: str, vocab_size: int) -> list[tuple[int, int]]:
     words = Counter(CHUNK.findall(text))  # chunk -> how often it occurs
-    seqs = {w: list(w.encode("utf-8")) for w in words}
+    seqs = {w: list(w.encode()) for w in words}  # str.encode() is UTF-8
     merges: list[tuple[int, int]] = []
     while 256 + len(merges) < vocab_size:
         counts: Counter = Counter()
@@ -57,7 +57,7 @@ def bpe_train(text: str, vocab_size: int) -> list[tuple[int, int]]:
 def bpe_encode(text: str, merges: list[tuple[int, int]]) -> list[int]:
     ids: list[int] = []
     for chunk in CHUNK.findall(text):
-        seq = list(chunk.encode("utf-8"))
+        seq = list(chunk.encode())  # UTF-8 bytes
         for i, pair in enumerate(merges):  # in learned order: a later merge may use an earlier one
             seq = _merge(seq, pair, 256 + i)
         ids += seq
@@ -70,6 +70,7 @@ def bpe_decode(ids: list[int], merges: list[tuple[int, int]]) -> str:
     vocab = {i: bytes([i]) for i in range(256)}
     for i, (a, b) in enumerate(merges):
         vocab[256 + i] = vocab[a] + vocab[b]
-    # join the bytes first: one character's bytes may sit in two tokens
-    return b"".join(vocab[i] for i in ids).decode("utf-8", errors="replace")
+    # join the bytes first: one character's bytes may sit in two tokens; bytes that are no
+    # UTF-8 (a sequence cut inside a character) become U+FFFD instead of an error
+    return b"".join(vocab[i] for i in ids).decode(errors="replace")  # bytes.decode() is UTF-8
 # --8<-- [end:bpe_decode]

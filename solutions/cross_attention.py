@@ -25,9 +25,6 @@ class CrossAttention(MultiHeadAttention):
     """Multi-head attention with queries from the decoder and keys/values from the encoder."""
 
     def forward(self, x: Tensor, memory: Tensor, mask: Tensor | None = None) -> Tensor:
-        if memory.dim() != 3 or memory.shape[0] != x.shape[0] or memory.shape[-1] != x.shape[-1]:
-            raise ValueError(f"memory has shape {tuple(memory.shape)}, expected [B, S, D] "
-                             f"with B={x.shape[0]} and D={x.shape[-1]} as in x {tuple(x.shape)}")
         # x: [B, T, D] -> queries; memory: [B, S, D] -> keys AND values (one source for both)
         return super().forward(x, memory, memory, mask)  # weights [B, H, T, S] -> [B, T, D]
 # --8<-- [end:CrossAttention]

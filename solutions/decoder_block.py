@@ -30,7 +30,7 @@ class DecoderBlock(nn.Module):
                  eps: float = 1e-6, rope_base: float = 10000.0):
         super().__init__()
         self.norm1 = RMSNorm(d_model, eps)  # before attention
-        self.self_attn = GroupedQueryAttention(d_model, n_heads, n_kv_heads, bias=False, rope_base=rope_base)
+        self.self_attn = GroupedQueryAttention(d_model, n_heads, n_kv_heads, rope_base=rope_base)  # bias=False
         self.norm2 = RMSNorm(d_model, eps)  # before the FFN
         self.ffn = SwiGLU(d_model, d_ff)
 

@@ -41,21 +41,21 @@ class GroupedQueryAttention(nn.Module):
     def __init__(self, d_model: int, n_heads: int, n_kv_heads: int, bias: bool = False,
                  rope_base: float | None = None):
         super().__init__()
-        if d_model % n_heads or n_heads % n_kv_heads:
-            raise ValueError(f"need n_kv_heads | n_heads | d_model, got {n_kv_heads}, {n_heads}, {d_model}")
+        # H * Dk = D. A D that H does not divide, or an H that Hkv does not divide, fails at the
+        # first forward (split_heads, grouped_query_attention)
         Dk = d_model // n_heads
         self.n_heads, self.n_kv_heads, self.rope_base = n_heads, n_kv_heads, rope_base
-        self.q_proj = nn.Linear(d_model, n_heads * Dk, bias=bias)
+        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
         self.k_proj = nn.Linear(d_model, n_kv_heads * Dk, bias=bias)  # H / Hkv times smaller
         self.v_proj = nn.Linear(d_model, n_kv_heads * Dk, bias=bias)
-        self.out_proj = nn.Linear(n_heads * Dk, d_model, bias=bias)
+        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         q = split_heads(self.q_proj(x), self.n_heads)  # [B, H, T, Dk]
         k = split_heads(self.k_proj(x), self.n_kv_heads)  # [B, Hkv, T, Dk]
         v = split_heads(self.v_proj(x), self.n_kv_heads)  # [B, Hkv, T, Dk]
         if self.rope_base is not None:  # position enters q and k only
-            positions = torch.arange(x.size(1), device=x.device)
+            positions = torch.arange(x.size(1))  # [T]; apply_rope moves them to x's device
             q, k = apply_rope(q, positions, self.rope_base), apply_rope(k, positions, self.rope_base)
         if mask is not None:
             mask = mask.unsqueeze(-3)  # [B, T, T] -> [B, 1, T, T]: one mask for every head

@@ -69,7 +69,7 @@ def decode_step(attn: nn.Module, x_new: Tensor, cache: KVCache) -> Tensor:
     k = split_heads(attn.k_proj(x_new), attn.n_kv_heads)  # [B, Hkv, T, Dk]
     v = split_heads(attn.v_proj(x_new), attn.n_kv_heads)
     if attn.rope_base is not None:  # the new positions come after the cached ones
-        positions = torch.arange(cache.seq_len, cache.seq_len + T, device=x_new.device)
+        positions = torch.arange(cache.seq_len, cache.seq_len + T)  # apply_rope moves them to x's device
         q, k = apply_rope(q, positions, attn.rope_base), apply_rope(k, positions, attn.rope_base)
     k, v = cache.update(k, v)  # [B, Hkv, S, Dk]: cached, then new
     mask = causal_mask_lower_right(T, k.size(-2)).to(x_new.device)

@@ -20,17 +20,15 @@ from torch import Tensor
 # --8<-- [start:causal_mask]
 def causal_mask(T: int) -> Tensor:
     """Bool [T, T]: entry [t, s] is True iff s <= t (the lower triangle, diagonal included)."""
-    if T < 0:
-        raise ValueError(f"sequence length T={T} must be >= 0")
     return torch.ones(T, T, dtype=torch.bool).tril()  # tril keeps s <= t, zeroes s > t
 # --8<-- [end:causal_mask]
 
 
 # --8<-- [start:padding_mask]
 def padding_mask(is_pad: Tensor) -> Tensor:
-    """Bool [B, 1, S]: True where key s is a real token, for every query alike."""
-    if is_pad.dtype != torch.bool or is_pad.dim() != 2:
-        # `~` on a 0/1 integer tensor is bitwise NOT (-1, -2): both nonzero, nothing masked
-        raise ValueError(f"is_pad must be a bool [B, S] tensor, got {is_pad.dtype} of shape {tuple(is_pad.shape)}")
+    """Bool [B, 1, S]: True where key s is a real token, for every query alike.
+
+    is_pad must be bool: `~` on a 0/1 integer tensor is bitwise NOT (-1, -2), both nonzero,
+    so such a "mask" would hide nothing."""
     return ~is_pad[:, None, :]  # [B, S] -> [B, 1, S]: one row, shared by all T queries
 # --8<-- [end:padding_mask]

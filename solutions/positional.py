@@ -26,9 +26,9 @@ def sinusoidal_positions(T: int, D: int, dtype: torch.dtype = torch.float32) -> 
     row has norm √(D/2), since each (sin, cos) pair has norm 1."""
     if D % 2:
         raise ValueError(f"D={D} must be even: the dimensions come in (sin, cos) pairs")
-    t = torch.arange(T, dtype=torch.float64)[:, None]  # [T, 1]
+    t = torch.arange(T)[:, None]  # [T, 1], int64: exact
     w = 10000.0 ** (-torch.arange(0, D, 2, dtype=torch.float64) / D)  # [D/2]: w_i = 10000^(-2i/D)
-    angles = t * w  # [T, D/2]
+    angles = t * w  # [T, D/2], float64 (int64 times float64)
     pe = torch.empty(T, D, dtype=torch.float64)
     pe[:, 0::2] = angles.sin()  # even dimensions 2i
     pe[:, 1::2] = angles.cos()  # odd dimensions 2i + 1: the same angle, a quarter turn on

@@ -12,4 +12,5 @@ def bpe_decode(ids, merges):
 
 MUST_FAIL = {
     "checks/test_bpe.py::test_decode_of_encode_gives_back_any_unicode_text",
+    "checks/test_bpe.py::test_ids_whose_bytes_are_no_utf8_decode_to_replacement_characters_not_an_error",
 }
