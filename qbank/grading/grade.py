@@ -10,7 +10,8 @@ cannot take the CLI down with it. Only the check files holding the selected chec
 collected; pytest's plugins are not auto-loaded (a learner's own pytest plugins neither slow
 nor change the run); the process ends as soon as the report is written. Nothing is written
 into the bank or beside the learner's file: no bytecode, and Hypothesis keeps its example
-database in the user's cache folder (so a failure found last time is tried first next time).
+database in the user's cache folder. Every run passes a seed (so `--seed N` replays it); with a
+seed Hypothesis does not replay saved examples, so the database is not what reproduces a failure.
 
 The report (written by `checks/conftest.py`) gives each check's outcome and, for a failure,
 its message, every input by name, expected against got, the `@reproduce_failure` blob and
