@@ -21,9 +21,11 @@ from checks.strategies import randn, seeds
 configs = st.sampled_from([(8, 2, 4, 2), (8, 2, 3, 0), (12, 3, 6, 4), (8, 4, 5, 2), (6, 1, 2, 2), (16, 4, 6, 4)])
 
 
-def seeded_mla(impl, D: int, H: int, C: int, R: int, seed: int):
-    """impl.MultiHeadLatentAttention in float64, every weight drawn from N(0, 1/fan_in)."""
-    m = impl.MultiHeadLatentAttention(D, H, C, d_rope=R).double()
+def seeded_mla(impl, D: int, H: int, C: int, R: int, seed: int, rope_base: float | None = None):
+    """impl.MultiHeadLatentAttention in float64, every weight drawn from N(0, 1/fan_in); the RoPE
+    base given, or the module's default."""
+    base = {} if rope_base is None else {"rope_base": rope_base}
+    m = impl.MultiHeadLatentAttention(D, H, C, d_rope=R, **base).double()
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in m.parameters():
@@ -44,10 +46,13 @@ def decode(impl, attn, x, chunks, cache):
     return torch.cat(out, dim=1)
 
 
-@given(configs, st.integers(1, 6), st.booleans(), seeds)
-def test_mla_equals_attention_over_every_heads_up_projected_keys_and_values(impl, config, T, masked, seed):
+bases = st.sampled_from([None, 100.0])  # the default (10000) or one where far fewer turns separate positions
+
+
+@given(configs, st.integers(1, 6), st.booleans(), seeds, bases)
+def test_mla_equals_attention_over_every_heads_up_projected_keys_and_values(impl, config, T, masked, seed, base):
     D, H, C, R = config
-    m, x = seeded_mla(impl, D, H, C, R, seed), randn(2, T, D, seed=seed)
+    m, x = seeded_mla(impl, D, H, C, R, seed, base), randn(2, T, D, seed=seed)
     mask = (randn(2, T, T, seed=seed + 1) > 0) | torch.eye(T, dtype=torch.bool) if masked else None
     with torch.no_grad():
         assert_close(m(x, mask), explicit_mla(m, x, mask), rtol=0, atol=1e-12,
@@ -55,11 +60,11 @@ def test_mla_equals_attention_over_every_heads_up_projected_keys_and_values(impl
                          "[k_up(c)_h ; RoPE(k_rope(x))] and values v_up(c)_h, scaled by 1/sqrt(Dk + d_rope)")
 
 
-@given(configs, st.lists(st.integers(1, 3), min_size=1, max_size=4), seeds)
-def test_absorbed_decoding_from_the_latent_cache_equals_the_explicit_causal_forward(impl, config, chunks, seed):
+@given(configs, st.lists(st.integers(1, 3), min_size=1, max_size=4), seeds, bases)
+def test_absorbed_decoding_from_the_latent_cache_equals_the_explicit_causal_forward(impl, config, chunks, seed, base):
     D, H, C, R = config
     T = sum(chunks)
-    m, x, cache = seeded_mla(impl, D, H, C, R, seed), randn(2, T, D, seed=seed), impl.LatentKVCache()
+    m, x, cache = seeded_mla(impl, D, H, C, R, seed, base), randn(2, T, D, seed=seed), impl.LatentKVCache()
     with torch.no_grad():
         got = decode(impl, m, x, chunks, cache)
         assert_close(got, explicit_mla(m, x, causal(T)), rtol=0, atol=1e-11,
@@ -131,3 +136,20 @@ def test_with_rope_on_up_projected_keys_the_matrix_to_absorb_changes_with_the_of
     assert gap > 0.1, f"... but a different matrix for every offset (relative gap {gap}): none can be folded once"
     # decoupled RoPE rotates separate features, so the content part has the one matrix W_qᵀ W_uk
     assert_close(M(0, 0), W_q.T @ W_uk, rtol=0, atol=1e-12)
+
+
+def test_mla_defaults_to_no_decoupled_rope_and_base_10000_and_runs_where_its_weights_live(impl):
+    plain = impl.MultiHeadLatentAttention(8, 2, 4)  # d_rope left to its default: no RoPE part
+    explicit = impl.MultiHeadLatentAttention(8, 2, 4, d_rope=0)
+    counts = [sum(p.numel() for p in m.parameters()) for m in (plain, explicit)]
+    assert counts[0] == counts[1], f"{counts[0]} parameters by default, {counts[1]} with d_rope=0: the default is no RoPE"
+    base = impl.MultiHeadLatentAttention(8, 2, 4, d_rope=2).rope_base
+    assert base == 10000.0, f"default RoPE base {base}; the contract's (and the RoPE paper's) is 10000"
+    # built on the meta device (no memory), forward and a cached decode step stay there
+    with torch.device("meta"):
+        m = impl.MultiHeadLatentAttention(8, 2, 4, d_rope=2)
+    x = torch.empty(1, 3, 8, device="meta")
+    out, step = m(x), impl.mla_decode_step(m, x, impl.LatentKVCache())
+    assert (out.device.type, step.device.type) == ("meta", "meta") and out.shape == step.shape == (1, 3, 8), (
+        f"forward on {out.device} {tuple(out.shape)}, decode on {step.device} {tuple(step.shape)}: "
+        "every tensor made inside (positions, masks) must be made on the input's device")
