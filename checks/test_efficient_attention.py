@@ -63,22 +63,6 @@ def test_linear_attention_without_its_normaliser_is_not_a_weighted_average():
     assert_close(normalised, v)
 
 
-@given(sizes, sizes, sizes, seeds)
-def test_causal_linear_attention_is_an_rnn_whose_state_does_not_grow_with_t(B, T, Dk, seed):
-    q, k, v = randn(B, T, Dk, seed=seed), randn(B, T, Dk, seed=seed + 1), randn(B, T, 2, seed=seed + 2)
-    kernel = (phi(q) @ phi(k).transpose(-2, -1)).tril()  # causal: key s <= t only
-    parallel = (kernel / kernel.sum(-1, keepdim=True)) @ v
-    state = torch.zeros(B, Dk, 2, dtype=torch.float64)  # Σ_{s<=t} φ(k_s) v_sᵀ: [Dk, Dv] at every t
-    norm = torch.zeros(B, Dk, dtype=torch.float64)  # Σ_{s<=t} φ(k_s)
-    steps = []
-    for t in range(T):  # one token at a time, like an RNN: prefix sums
-        state = state + phi(k[:, t, :, None]) * v[:, t, None, :]
-        norm = norm + phi(k[:, t])
-        steps.append((phi(q[:, t, None]) @ state)[:, 0] / (phi(q[:, t]) * norm).sum(-1, keepdim=True))
-        assert state.numel() == B * Dk * 2  # constant memory: no cache that grows with t
-    assert_close(torch.stack(steps, dim=1), parallel)
-
-
 def positive_random_features(x, w):
     """Performer's positive features φ(x) = exp(W x − ‖x‖²/2) / √m, W: [m, Dk] standard normal.
     E[φ(q)·φ(k)] = exp(q·k) exactly, and every term is positive."""
