@@ -21,21 +21,19 @@ import pytest
 
 from qbank.bank.checks import check_functions
 from qbank.grading.impl import contract_problem, load_implementation, near_misses
+from tests.library_run import run_library
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "broken_impls"
 UNLOADABLE = ROOT / "tests" / "unloadable_impls"
 A = "checks/test_attention.py::"
-# A library implementation is graded as a learner's file is: `qbank grade`'s Hypothesis profile.
-LIBRARY_RUN = ("--hypothesis-profile", "grade")
 
 
-def run_checks(impl: str, *targets: str, tmp_path: Path, options: tuple[str, ...] = ()
-               ) -> tuple[subprocess.CompletedProcess, dict]:
+def run_checks(impl: str, *targets: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
     report = tmp_path / "report.json"
     env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path / "hypothesis")}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *targets, "-q", "-p", "no:cacheprovider", *options,
+        [sys.executable, "-m", "pytest", *targets, "-q", "-p", "no:cacheprovider",
          "--impl", impl, "--qbank-report", str(report)],
         cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     checks = json.loads(report.read_text())["checks"] if report.exists() else {}
@@ -52,11 +50,10 @@ def first_reading(name: str) -> str:
 
 
 def test_pytorch_own_implementation_passes_every_check_that_reads_the_implementation(tmp_path):
-    # checks of facts and of library behaviour do not touch the implementation: no need to re-run them
-    # here; PyTorch is graded as a learner's file is (`qbank grade`'s profile, its explicit examples first)
-    graded = [node for node, reads in check_functions(ROOT).items() if reads]
-    proc, checks = run_checks("qbank.adapters.pytorch", *graded, tmp_path=tmp_path, options=LIBRARY_RUN)
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    # graded as a learner's file is, on every check that reads the implementation (tests/library_run.py)
+    run = run_library("qbank.adapters.pytorch", [], tmp_path / "report.json")
+    checks = run["checks"]
+    assert run["returncode"] == 0, run["stdout"][-3000:]
     assert not outcomes(checks, "failed")
     assert len(outcomes(checks, "passed")) >= 20, "the adapter should exercise most checks"
     # the adapter leaves out only what PyTorch has no public module for, and only those skip
