@@ -15,7 +15,6 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 from torch.nn.attention import SDPBackend, sdpa_kernel
-from torch.nn.attention.bias import causal_lower_right
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -53,7 +52,10 @@ def full_causal_forward(attn, x):
 
 def torch_lower_right(T: int, S: int) -> torch.Tensor:
     """PyTorch's own lower-right causal mask, read through SDPA: with equal scores, query i puts
-    weight 1/n on each of the n keys it may see, and 0 elsewhere (v = the identity)."""
+    weight 1/n on each of the n keys it may see, and 0 elsewhere (v = the identity). Imported here:
+    torch.nn.attention.bias loads torch._dynamo (~1.4 s), which every collection would pay."""
+    from torch.nn.attention.bias import causal_lower_right
+
     zeros = lambda n: torch.zeros(1, n, 1, dtype=torch.float64)
     eye = torch.eye(S, dtype=torch.float64)[None]
     return (F.scaled_dot_product_attention(zeros(T), zeros(S), eye, attn_mask=causal_lower_right(T, S)) > 0)[0]

@@ -3,7 +3,7 @@
 tests/capability_impls/gpt2_style.py is written as a GPT-2-style code base would be: a fused
 `qkv_proj`, causal-only self-attention taking an additive [B, 1, T, S] mask, and a pre-norm-only
 encoder layer whose masks are `is_pad`-style (True = blocked) with a head axis. One pytest
-subprocess runs the attention, masking and encoder-layer checks on it: none may fail, every
+session runs the attention, masking and encoder-layer checks on it: none may fail, every
 skip other than a missing contract name must name the declaration it follows from, and the
 facts that do not depend on the missing capabilities (parameter counts, FLOPs, equality with
 PyTorch under the causal mask, causal reach) must have passed. The broken counterparts, a
@@ -13,13 +13,12 @@ are in tests/broken_impls/multi_head/ (the kill matrix shows they fail).
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from checks import capabilities as caps
+from tests.pytest_fork import run_pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GPT2_STYLE = "tests/capability_impls/gpt2_style.py"
@@ -56,11 +55,9 @@ def graded(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("caps")
     report = tmp / "report.json"
     env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp / "hypothesis")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "checks/test_multi_head.py", "checks/test_masking.py",
-         "checks/test_encoder_layer.py", "-q", "-p", "no:cacheprovider", "--hypothesis-profile", "grade",
-         "--impl", GPT2_STYLE, "--qbank-report", str(report), "--qbank-exit"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    proc = run_pytest(["checks/test_multi_head.py", "checks/test_masking.py", "checks/test_encoder_layer.py", "-q",
+                       "-p", "no:cacheprovider", "--hypothesis-profile", "grade", "--impl", GPT2_STYLE,
+                       "--qbank-report", str(report)], cwd=ROOT, env=env)
     assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads(report.read_text())["checks"]
 

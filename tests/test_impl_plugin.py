@@ -7,14 +7,12 @@ file that does not import must be reported as file:line without a traceback; one
 no contract name, or misspells one, must stop the run loudly instead of passing with every
 check skipped.
 
-Each pytest subprocess costs ~3 s of torch import: each runs only the checks its assertions
+Each pytest session (tests/pytest_fork.py) still collects and runs its checks: each runs only the checks its assertions
 need, and one run serves every assertion about it (module-scoped fixtures).
 """
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ import pytest
 from qbank.bank.checks import check_functions
 from qbank.grading.impl import contract_problem, load_implementation, near_misses
 from tests.library_run import run_library
+from tests.pytest_fork import Run, run_pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "broken_impls"
@@ -29,13 +28,11 @@ UNLOADABLE = ROOT / "tests" / "unloadable_impls"
 A = "checks/test_attention.py::"
 
 
-def run_checks(impl: str, *targets: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
+def run_checks(impl: str, *targets: str, tmp_path: Path) -> tuple[Run, dict]:
     report = tmp_path / "report.json"
     env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path / "hypothesis")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *targets, "-q", "-p", "no:cacheprovider",
-         "--impl", impl, "--qbank-report", str(report)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    proc = run_pytest([*targets, "-q", "-p", "no:cacheprovider", "--impl", impl, "--qbank-report", str(report)],
+                      cwd=ROOT, env=env)
     checks = json.loads(report.read_text())["checks"] if report.exists() else {}
     return proc, checks
 
