@@ -39,9 +39,12 @@ site:
 	NO_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict --quiet
 
 # Both cores (pytest-xdist, one test file per worker at a time); assertion-rewritten check modules
-# cached as bytecode; one torch thread per process (the workers already fill the cores).
+# cached as bytecode; one torch thread per process (the workers already fill the cores); the checks'
+# Hypothesis database in build/ (tests/test_cli_grading.py watches the bank's .hypothesis: no
+# check running beside it may write there).
 test:
-	PYTHONDONTWRITEBYTECODE= OMP_NUM_THREADS=1 $(BIN)/pytest -q -m "not slow" -n auto --dist loadfile
+	PYTHONDONTWRITEBYTECODE= OMP_NUM_THREADS=1 HYPOTHESIS_STORAGE_DIRECTORY=build/.hypothesis \
+	  $(BIN)/pytest -q -m "not slow" -n auto --dist loadfile
 
 # Minutes-long proofs kept out of `make test`: every statistical check re-run for 200 seeds.
 test-slow:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from qbank.bank.checks import check_functions
-from tests.pytest_fork import run_pytest
+from tests.pytest_fork import run_reported
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ("--hypothesis-profile", "grade")
@@ -24,10 +24,10 @@ def graded_nodes(*files: str) -> list[str]:
 
 def run_library(adapter: str, files: list[str], report: Path, timeout: int = 600) -> dict:
     """Run the graded checks of `files` against `adapter` in one pytest session of its own
-    (tests/pytest_fork.py): {'returncode', 'stdout', 'checks': the --qbank-report verdicts}."""
+    (tests/pytest_fork.py: derandomized, reused while nothing it depends on changed): {'returncode', 'stdout', 'checks': the --qbank-report verdicts}."""
     nodes = graded_nodes(*files)
     assert nodes, f"no check in {files} reads the implementation"
-    proc = run_pytest([*nodes, "-q", "-p", "no:cacheprovider", *PROFILE, "--impl", adapter,
-                       "--qbank-report", str(report)], cwd=ROOT, timeout=timeout)
+    proc = run_reported([*nodes, "-q", "-p", "no:cacheprovider", *PROFILE, "--impl", adapter,
+                         "--qbank-report", str(report)], report, timeout=timeout)
     assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     return {"returncode": proc.returncode, "stdout": proc.stdout, "checks": json.loads(report.read_text())["checks"]}

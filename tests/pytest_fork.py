@@ -9,15 +9,29 @@ implementation under test, working folder, environment, output and exit code.
 
     run = run_pytest(["checks/test_attention.py", "-q", "--impl", FILE], cwd=ROOT)
     run.returncode, run.stdout, run.stderr
+
+`run_reported` is for the long runs that grade an implementation with a fixed seed (the kill
+matrix, the library runs): their verdicts (the --qbank-report) are a function of the files
+they can import, the installed packages and their arguments alone, so a run whose inputs have
+not changed since it last ran is not run again: its exit code, output and report are read
+from build/.cache/test-runs/. Any change to checks/, solutions/, qbank/, the implementations
+under tests/, the conftests, pyproject.toml, an installed package's version or the Python
+version runs it afresh (QBANK_TEST_CACHE=0 always does). Such runs are derandomized and keep
+no example database (as with $CI), so running them again would give the same verdicts.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 # Not Hypothesis: pytest rewrites its plugin's asserts, and warns when it was imported before.
@@ -75,3 +89,70 @@ def run_pytest(args: list[str], cwd: Path, env: dict[str, str] | None = None, ti
             raise TimeoutError(f"pytest {' '.join(args)} ran longer than {timeout} s")
         read = lambda p: p.read_text(encoding="utf-8", errors="replace") if p.exists() else ""  # noqa: E731
         return Run(child.exitcode, read(out), read(err))
+
+
+# -- runs reused while their inputs are unchanged ----------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "build" / ".cache" / "test-runs"
+INPUTS = ["checks", "solutions", "qbank", "tests/broken_impls", "tests/capability_impls", "tests/unloadable_impls",
+          "tests/pytest_fork.py", "tests/library_run.py", "conftest.py", "pyproject.toml"]
+REPORT = "<report>"
+
+
+NOT_INPUTS = {"build", ".git", ".venv", "mutants", ".hypothesis", ".pytest_cache", "qbank.egg-info", "__pycache__"}
+
+
+@cache
+def inputs_digest(*entries: str) -> str:
+    """A hash of everything a run can depend on: the files under `entries` (default INPUTS; "."
+    is the whole working tree but for build output, caches and the virtualenv), the installed
+    distributions and the Python version."""
+    h = hashlib.sha256(sys.version.encode())
+    for entry in entries or INPUTS:
+        path = ROOT / entry
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not NOT_INPUTS & set(p.relative_to(ROOT).parts)) \
+            if path.is_dir() else [path]
+        for f in files:
+            h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    for name, version in sorted((d.metadata["Name"] or "", d.version) for d in metadata.distributions()):
+        h.update(f"{name}={version}\n".encode())
+    return h.hexdigest()
+
+
+def reuse_enabled() -> bool:
+    """Whether results from build/.cache/test-runs may be used (QBANK_TEST_CACHE=0 says no)."""
+    return os.environ.get("QBANK_TEST_CACHE", "1") != "0"
+
+
+def prune(pattern: str, keep: int) -> None:
+    """Leave only the `keep` newest entries matching `pattern` in the cache."""
+    entries = sorted(CACHE.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
+
+
+def run_reported(args: list[str], report: Path, cwd: Path = ROOT, env: dict[str, str] | None = None,
+                 timeout: float = 600) -> Run:
+    """`run_pytest(args)` for a run that writes its verdicts to `report` (its --qbank-report):
+    derandomized, and read back from the cache when nothing it depends on changed."""
+    env = {**(os.environ if env is None else env), "CI": "true"}  # derandomized, no example database
+    shown = [REPORT if a == str(report) else a for a in args]
+    key = hashlib.sha256(json.dumps([inputs_digest(), shown, str(cwd)]).encode()).hexdigest()[:24]
+    cached = CACHE / f"{key}.json"
+    if reuse_enabled():
+        try:
+            entry = json.loads(cached.read_text(encoding="utf-8"))
+            report.write_text(entry["report"], encoding="utf-8")
+            return Run(**entry["run"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # not run yet, or an unreadable entry: run it
+    run = run_pytest(args, cwd, env, timeout)
+    if run.returncode in (0, 1) and report.is_file():  # a run that finished (not a crash or a timeout)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"run": asdict(run), "report": report.read_text(encoding="utf-8")}),
+                       encoding="utf-8")
+        os.replace(tmp, cached)
+        prune("*.json", keep=40)
+    return run

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from qbank.bank.checks import check_functions
-from tests.pytest_fork import run_pytest
+from tests.pytest_fork import run_reported
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "broken_impls"
@@ -38,8 +38,8 @@ def must_fail(path: Path) -> set[str]:
 def matrix() -> dict[str, dict]:
     """'checks/test_x.py::test_y @ tests/broken_impls/c/bug.py' -> verdict."""
     report = ROOT / "build" / "kill-matrix.json"
-    proc = run_pytest(["checks", "-q", "-p", "no:cacheprovider", "--impl-each", str(BROKEN),
-                       "--hypothesis-profile", "kill", "--tb=no", "--qbank-report", str(report)], cwd=ROOT)
+    proc = run_reported(["checks", "-q", "-p", "no:cacheprovider", "--impl-each", str(BROKEN),
+                         "--hypothesis-profile", "kill", "--tb=no", "--qbank-report", str(report)], report)
     assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads(report.read_text(encoding="utf-8"))["checks"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from checks import capabilities as caps
-from tests.pytest_fork import run_pytest
+from tests.pytest_fork import run_reported
 
 ROOT = Path(__file__).resolve().parents[1]
 GPT2_STYLE = "tests/capability_impls/gpt2_style.py"
@@ -55,9 +55,9 @@ def graded(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("caps")
     report = tmp / "report.json"
     env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp / "hypothesis")}
-    proc = run_pytest(["checks/test_multi_head.py", "checks/test_masking.py", "checks/test_encoder_layer.py", "-q",
-                       "-p", "no:cacheprovider", "--hypothesis-profile", "grade", "--impl", GPT2_STYLE,
-                       "--qbank-report", str(report)], cwd=ROOT, env=env)
+    proc = run_reported(["checks/test_multi_head.py", "checks/test_masking.py", "checks/test_encoder_layer.py", "-q",
+                         "-p", "no:cacheprovider", "--hypothesis-profile", "grade", "--impl", GPT2_STYLE,
+                         "--qbank-report", str(report)], report, env=env)
     assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads(report.read_text())["checks"]
 

@@ -441,6 +441,7 @@ def test_a_failing_parametrized_case_is_named_as_its_check_names_it(flipped_mask
 def test_grading_writes_nothing_into_the_bank_or_beside_the_learners_file(flipped_mask):
     proc, folder, cache, before, after = flipped_mask
     assert sorted(p.name for p in folder.iterdir()) == ["attention.py", "my_constants.py"]  # no __pycache__
+    # (`make test` keeps its own checks' database in build/, so no other run writes here meanwhile)
     assert before == after, "Hypothesis wrote into the bank's .hypothesis"
     assert (cache / "hypothesis").is_dir(), "Hypothesis's database belongs in the user's cache folder"
 

@@ -20,7 +20,7 @@ import pytest
 from qbank.bank.checks import check_functions
 from qbank.grading.impl import contract_problem, load_implementation, near_misses
 from tests.library_run import run_library
-from tests.pytest_fork import Run, run_pytest
+from tests.pytest_fork import Run, run_reported
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "broken_impls"
@@ -31,8 +31,8 @@ A = "checks/test_attention.py::"
 def run_checks(impl: str, *targets: str, tmp_path: Path) -> tuple[Run, dict]:
     report = tmp_path / "report.json"
     env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path / "hypothesis")}
-    proc = run_pytest([*targets, "-q", "-p", "no:cacheprovider", "--impl", impl, "--qbank-report", str(report)],
-                      cwd=ROOT, env=env)
+    proc = run_reported([*targets, "-q", "-p", "no:cacheprovider", "--impl", impl, "--qbank-report", str(report)],
+                        report, env=env)
     checks = json.loads(report.read_text())["checks"] if report.exists() else {}
     return proc, checks
 

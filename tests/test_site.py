@@ -25,6 +25,7 @@ regardless.
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import json
 import os
@@ -44,6 +45,7 @@ from qbank.bank.checks import collect_checks
 from qbank.bank.loader import load_bank
 from qbank.bank.schema import Question
 from qbank.bank.validate import seed_index
+from tests.pytest_fork import CACHE, inputs_digest, prune, reuse_enabled
 
 ROOT = Path(__file__).resolve().parents[1]
 FAIL_MESSAGE = "AssertionError: deliberately failed by tests/test_site.py"
@@ -81,6 +83,13 @@ def built(tmp_path_factory) -> Built:
     report = tmp / "verification.json"
     report.write_text(json.dumps({"generated": "2026-01-01T00:00:00+0000", "implementation": "solutions",
                                   "torch": "test-torch", "python": "3", "checks": verdicts}))
+    # The build is a function of the working tree, the report and the installed packages: one
+    # made from the same ones is reused (tests/pytest_fork.py; QBANK_TEST_CACHE=0 builds anyway).
+    key = hashlib.sha256((inputs_digest(".") + report.read_text()).encode()).hexdigest()[:24]
+    cached = CACHE / f"site-{key}"
+    if reuse_enabled() and (cached / "index.html").is_file():
+        print(f"\nsite reused from {cached.relative_to(ROOT)} (built from the same files)")
+        return Built(cached, bank.by_id, failing, failed_check, not_run, 0.0)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp / "site")],
                           cwd=ROOT, env={**ENV, "QBANK_REPORT": str(report)}, capture_output=True, text=True,
@@ -89,6 +98,12 @@ def built(tmp_path_factory) -> Built:
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
     assert "WARNING" not in proc.stderr, proc.stderr
     print(f"\nsite built in {seconds:.1f} s")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    staging = CACHE / f".site-{key}.{os.getpid()}"
+    shutil.copytree(tmp / "site", staging)
+    shutil.rmtree(cached, ignore_errors=True)
+    staging.rename(cached)
+    prune("site-*", keep=2)
     return Built(tmp / "site", bank.by_id, failing, failed_check, not_run, seconds)
 
 
