@@ -105,9 +105,8 @@ NOT_INPUTS = {"build", ".git", ".venv", "mutants", ".hypothesis", ".pytest_cache
 
 @cache
 def inputs_digest(*entries: str) -> str:
-    """A hash of everything a run can depend on: the files under `entries` (default INPUTS; "."
-    is the whole working tree but for build output, caches and the virtualenv), the installed
-    distributions and the Python version."""
+    """A hash of everything a run can depend on: the files under `entries` (default INPUTS; build
+    output, caches and bytecode left out), the installed distributions and the Python version."""
     h = hashlib.sha256(sys.version.encode())
     for entry in entries or INPUTS:
         path = ROOT / entry
@@ -144,6 +143,7 @@ def run_reported(args: list[str], report: Path, cwd: Path = ROOT, env: dict[str,
         try:
             entry = json.loads(cached.read_text(encoding="utf-8"))
             report.write_text(entry["report"], encoding="utf-8")
+            cached.touch()  # recently used: pruned last
             return Run(**entry["run"])
         except (OSError, ValueError, KeyError, TypeError):
             pass  # not run yet, or an unreadable entry: run it

@@ -52,6 +52,9 @@ FAIL_MESSAGE = "AssertionError: deliberately failed by tests/test_site.py"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"]
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "true"}
+# What a build reads: its configuration, the hand-written pages and assets, the bank, and the
+# checks and solutions its pages show (pymdownx.snippets); and this module, which makes its report.
+SITE_INPUTS = ("mkdocs.yml", "pyproject.toml", "site", "questions", "qbank", "checks", "solutions", "tests/test_site.py")
 
 pytestmark = pytest.mark.e2e
 
@@ -83,12 +86,13 @@ def built(tmp_path_factory) -> Built:
     report = tmp / "verification.json"
     report.write_text(json.dumps({"generated": "2026-01-01T00:00:00+0000", "implementation": "solutions",
                                   "torch": "test-torch", "python": "3", "checks": verdicts}))
-    # The build is a function of the working tree, the report and the installed packages: one
+    # The build is a function of the files it reads, the report and the installed packages: one
     # made from the same ones is reused (tests/pytest_fork.py; QBANK_TEST_CACHE=0 builds anyway).
-    key = hashlib.sha256((inputs_digest(".") + report.read_text()).encode()).hexdigest()[:24]
+    key = hashlib.sha256((inputs_digest(*SITE_INPUTS) + report.read_text()).encode()).hexdigest()[:24]
     cached = CACHE / f"site-{key}"
     if reuse_enabled() and (cached / "index.html").is_file():
         print(f"\nsite reused from {cached.relative_to(ROOT)} (built from the same files)")
+        cached.touch()
         return Built(cached, bank.by_id, failing, failed_check, not_run, 0.0)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp / "site")],
