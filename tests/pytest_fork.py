@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import shutil
 import sys
+import sysconfig
 import tempfile
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -114,7 +115,10 @@ def inputs_digest(*entries: str) -> str:
             if path.is_dir() else [path]
         for f in files:
             h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-    for name, version in sorted((d.metadata["Name"] or "", d.version) for d in metadata.distributions()):
+    # the environment's packages (not whatever sys.path holds now: pytest adds folders as it imports)
+    site_packages = sorted({sysconfig.get_paths()[k] for k in ("purelib", "platlib")})
+    for name, version in sorted((d.metadata["Name"] or "", d.version)
+                                for d in metadata.distributions(path=site_packages)):
         h.update(f"{name}={version}\n".encode())
     return h.hexdigest()
 

@@ -75,7 +75,7 @@ def test_an_installed_package_of_another_version_runs_again(tree, tmp_path, monk
     grade(root, tmp_path)
     real = pytest_fork.metadata.distributions
     monkeypatch.setattr(pytest_fork.metadata, "distributions",
-                        lambda: [*real(), type("D", (), {"metadata": {"Name": "torch-next"}, "version": "9"})()])
+                        lambda **kw: [*real(**kw), type("D", (), {"metadata": {"Name": "torch-next"}, "version": "9"})()])
     inputs_digest.cache_clear()
     grade(root, tmp_path)
     assert len(runs) == 2
@@ -99,3 +99,15 @@ def test_an_unreadable_cache_entry_is_run_again(tree, tmp_path):
         entry.write_text("{not json")
     grade(root, tmp_path)
     assert len(runs) == 2
+
+
+def test_the_key_does_not_depend_on_what_sys_path_holds_meanwhile(tree, tmp_path, monkeypatch):
+    """pytest prepends folders to sys.path as it imports test modules, so two workers see
+    different ones: a package found only through such a folder must not change the key."""
+    before = inputs_digest()
+    extra = tmp_path / "on-sys-path"
+    (extra / "stray-1.0.dist-info").mkdir(parents=True)
+    (extra / "stray-1.0.dist-info" / "METADATA").write_text("Name: stray\nVersion: 1.0\n")
+    monkeypatch.syspath_prepend(str(extra))
+    inputs_digest.cache_clear()
+    assert inputs_digest() == before
