@@ -268,7 +268,8 @@ def run_checks(root: Path, nodes: list[str], impl: str | None = None, seed: int 
     with tempfile.TemporaryDirectory(prefix="qbank-") as tmp:
         report, ticks, log = Path(tmp) / "report.json", Path(tmp) / "progress.txt", Path(tmp) / "output.txt"
         command = [sys.executable, "-m", "pytest", *pytest_command(nodes, impl, seed, profile),
-                   "-p", "no:unraisableexception", "-p", "_hypothesis_pytestplugin", "-q", "--no-header",
+                   "-p", "no:unraisableexception", "-p", "no:logging", "-p", "_hypothesis_pytestplugin", "-q",
+                   "--no-header",
                    "--tb=line",  # the report reads the exception itself; pytest need not format tracebacks
                    "--qbank-report", str(report), "--qbank-progress", str(ticks), "--qbank-exit"]
         env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
