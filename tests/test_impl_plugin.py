@@ -7,8 +7,9 @@ file that does not import must be reported as file:line without a traceback; one
 no contract name, or misspells one, must stop the run loudly instead of passing with every
 check skipped.
 
-Each pytest session (tests/pytest_fork.py) still collects and runs its checks: each runs only the checks its assertions
-need, and one run serves every assertion about it (module-scoped fixtures).
+Each pytest session (tests/pytest_fork.py) still collects and runs its checks, so each runs
+only the checks its assertions need, and one run serves every assertion about it
+(module-scoped fixtures).
 """
 
 import json
