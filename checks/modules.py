@@ -43,6 +43,16 @@ def torch_twin(mha: nn.Module, n_heads: int) -> nn.MultiheadAttention:
     return copy_attention_weights(mha, nn.MultiheadAttention(D, n_heads, batch_first=True, dtype=torch.float64))
 
 
+def decode_in_chunks(step, attn: nn.Module, x: torch.Tensor, chunks: list[int], cache) -> torch.Tensor:
+    """x [B, T, D] through `step(attn, x_chunk, cache)` (impl.decode_step, impl.mla_decode_step:
+    name it at the call site) in chunks of the given sizes; the outputs concatenated along T."""
+    out, start = [], 0
+    for size in chunks:
+        out.append(step(attn, x[:, start:start + size], cache))
+        start += size
+    return torch.cat(out, dim=1)
+
+
 def rnn_forward(x, w_x, w_h):
     """Elman RNN h_t = tanh(x_t W_x + h_{t-1} W_h), h_{-1} = 0. x: [B, n, D] -> [B, n, D].
     Step t needs h_{t-1}: n steps, one after the other."""

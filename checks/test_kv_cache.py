@@ -19,6 +19,7 @@ from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
 from checks import capabilities as caps
+from checks.modules import decode_in_chunks
 from checks.strategies import randn, seeds
 
 configs = st.sampled_from([(8, 2, 2), (8, 4, 2), (12, 6, 3), (8, 4, 1), (6, 1, 1)])  # (D, H, Hkv)
@@ -61,21 +62,12 @@ def torch_lower_right(T: int, S: int) -> torch.Tensor:
     return (F.scaled_dot_product_attention(zeros(T), zeros(S), eye, attn_mask=causal_lower_right(T, S)) > 0)[0]
 
 
-def decode(impl, attn, x, chunks, cache):
-    """Feed x [B, T, D] through impl.decode_step in chunks of the given sizes; outputs concatenated."""
-    out, start = [], 0
-    for size in chunks:
-        out.append(impl.decode_step(attn, x[:, start:start + size], cache))
-        start += size
-    return torch.cat(out, dim=1)
-
-
 @given(configs, st.integers(1, 7), rope_bases, seeds)
 def test_decoding_one_position_at_a_time_with_the_cache_equals_the_full_causal_forward(impl, config, T, base, seed):
     D, H, Hkv = config
     attn, x = seeded_gqa(impl, D, H, Hkv, seed, base), randn(2, T, D, seed=seed)
     cache = impl.KVCache()
-    steps = decode(impl, attn, x, [1] * T, cache)
+    steps = decode_in_chunks(impl.decode_step, attn, x, [1] * T, cache)
     assert_close(steps, full_causal_forward(attn, x), rtol=0, atol=1e-12,
                  msg=f"rope_base={base}: token-by-token decoding must equal the full causal forward")
     assert cache.seq_len == T, f"after {T} steps seq_len is {cache.seq_len}"
@@ -90,7 +82,8 @@ def test_prefilling_in_chunks_of_any_size_equals_the_full_causal_forward(impl, c
     D, H, Hkv = config
     T = sum(chunks)
     attn, x = seeded_gqa(impl, D, H, Hkv, seed, base), randn(2, T, D, seed=seed)
-    assert_close(decode(impl, attn, x, chunks, impl.KVCache()), full_causal_forward(attn, x), rtol=0, atol=1e-12,
+    assert_close(decode_in_chunks(impl.decode_step, attn, x, chunks, impl.KVCache()), full_causal_forward(attn, x),
+                 rtol=0, atol=1e-12,
                  msg=f"decoding in chunks {chunks} must equal the full causal forward")
 
 

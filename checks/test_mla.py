@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from torch.testing import assert_close
 from torch.utils.flop_counter import FlopCounterMode
 
+from checks.capabilities import causal
+from checks.modules import decode_in_chunks
 from checks.oracles.mla import explicit_mla
 from checks.strategies import randn, seeds
 
@@ -31,19 +33,6 @@ def seeded_mla(impl, D: int, H: int, C: int, R: int, seed: int, rope_base: float
         for p in m.parameters():
             p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) / p.size(-1) ** 0.5)
     return m
-
-
-def causal(T: int) -> torch.Tensor:
-    return torch.ones(T, T, dtype=torch.bool).tril()
-
-
-def decode(impl, attn, x, chunks, cache):
-    """x [B, T, D] through impl.mla_decode_step in chunks of the given sizes; outputs concatenated."""
-    out, start = [], 0
-    for size in chunks:
-        out.append(impl.mla_decode_step(attn, x[:, start:start + size], cache))
-        start += size
-    return torch.cat(out, dim=1)
 
 
 bases = st.sampled_from([None, 100.0])  # the default (10000) or one where far fewer turns separate positions
@@ -66,7 +55,7 @@ def test_absorbed_decoding_from_the_latent_cache_equals_the_explicit_causal_forw
     T = sum(chunks)
     m, x, cache = seeded_mla(impl, D, H, C, R, seed, base), randn(2, T, D, seed=seed), impl.LatentKVCache()
     with torch.no_grad():
-        got = decode(impl, m, x, chunks, cache)
+        got = decode_in_chunks(impl.mla_decode_step, m, x, chunks, cache)
         assert_close(got, explicit_mla(m, x, causal(T)), rtol=0, atol=1e-11,
                      msg=f"(D, H, d_latent, d_rope) = {config}, chunks {chunks}: absorbed decoding must "
                          "equal explicit MLA under the causal mask")

@@ -88,8 +88,11 @@ def run_pytest(args: list[str], cwd: Path, env: dict[str, str] | None = None, ti
             child.kill()
             child.join()
             raise TimeoutError(f"pytest {' '.join(args)} ran longer than {timeout} s")
-        read = lambda p: p.read_text(encoding="utf-8", errors="replace") if p.exists() else ""  # noqa: E731
-        return Run(child.exitcode, read(out), read(err))
+        return Run(child.exitcode, _text(out), _text(err))
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
 
 # -- runs reused while their inputs are unchanged ----------------------------------------------

@@ -42,62 +42,63 @@ def tree(tmp_path, monkeypatch):
     inputs_digest.cache_clear()
 
 
-def grade(root, tmp_path, *extra):
-    report = tmp_path / f"report-{len(list(tmp_path.iterdir()))}.json"
+def run_once(root, tmp_path, *extra):
+    """One run_reported call, writing its report to a path of its own."""
+    report = tmp_path / f"report-{len(list(tmp_path.glob('report-*')))}.json"
     run = run_reported(["checks", *extra, "--qbank-report", str(report)], report, cwd=root)
     return run, (json.loads(report.read_text()) if report.exists() else None)
 
 
 def test_an_unchanged_tree_reuses_the_run_with_its_exit_code_output_and_report(tree, tmp_path):
     root, runs = tree
-    first = grade(root, tmp_path)
-    again = grade(root, tmp_path)  # another report path: the same run
+    first = run_once(root, tmp_path)
+    again = run_once(root, tmp_path)  # another report path: the same run
     assert len(runs) == 1
     assert again == first and again[0].returncode == 1 and again[1]["checks"]["checks/test_a.py::test_a"]["run"] == 1
 
 
 def test_a_changed_input_file_or_new_arguments_run_again(tree, tmp_path):
     root, runs = tree
-    grade(root, tmp_path)
+    run_once(root, tmp_path)
     (root / "checks" / "__pycache__" / "x.pyc").write_bytes(b"bytecode")  # not an input
     inputs_digest.cache_clear()
-    grade(root, tmp_path)
+    run_once(root, tmp_path)
     assert len(runs) == 1
     (root / "checks" / "test_a.py").write_text("def test_a(): assert False\n")
     inputs_digest.cache_clear()
-    grade(root, tmp_path)
-    grade(root, tmp_path, "-k", "a")
+    run_once(root, tmp_path)
+    run_once(root, tmp_path, "-k", "a")
     assert len(runs) == 3
 
 
 def test_an_installed_package_of_another_version_runs_again(tree, tmp_path, monkeypatch):
     root, runs = tree
-    grade(root, tmp_path)
+    run_once(root, tmp_path)
     real = pytest_fork.metadata.distributions
     monkeypatch.setattr(pytest_fork.metadata, "distributions",
                         lambda **kw: [*real(**kw), type("D", (), {"metadata": {"Name": "torch-next"}, "version": "9"})()])
     inputs_digest.cache_clear()
-    grade(root, tmp_path)
+    run_once(root, tmp_path)
     assert len(runs) == 2
 
 
 def test_a_run_that_did_not_finish_is_not_kept_and_qbank_test_cache_0_always_runs(tree, tmp_path, monkeypatch):
     root, runs = tree
-    grade(root, tmp_path, "--crash")
-    grade(root, tmp_path, "--crash")
+    run_once(root, tmp_path, "--crash")
+    run_once(root, tmp_path, "--crash")
     assert len(runs) == 2
-    grade(root, tmp_path)
+    run_once(root, tmp_path)
     monkeypatch.setenv("QBANK_TEST_CACHE", "0")
-    grade(root, tmp_path)
+    run_once(root, tmp_path)
     assert len(runs) == 4
 
 
 def test_an_unreadable_cache_entry_is_run_again(tree, tmp_path):
     root, runs = tree
-    grade(root, tmp_path)
+    run_once(root, tmp_path)
     for entry in pytest_fork.CACHE.glob("*.json"):
         entry.write_text("{not json")
-    grade(root, tmp_path)
+    run_once(root, tmp_path)
     assert len(runs) == 2
 
 
