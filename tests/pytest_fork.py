@@ -9,6 +9,7 @@ implementation under test, working folder, environment, output and exit code.
 
     run = run_pytest(["checks/test_attention.py", "-q", "--impl", FILE], cwd=ROOT)
     run.returncode, run.stdout, run.stderr
+    run_python("import sys; print('torch._dynamo' in sys.modules)", cwd=ROOT)  # likewise `python -c`
 
 `run_reported` is for the long runs that grade an implementation with a fixed seed (the kill
 matrix, the library runs): their verdicts (the --qbank-report) are a function of the files
@@ -55,8 +56,9 @@ def _fork_context():
     return _context
 
 
-def _session(args: list[str], cwd: str, env: dict[str, str], out: str, err: str) -> None:
-    """The forked child: `python -m pytest ARGS` run in `cwd` with `env`, output to files."""
+def _child(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str) -> None:
+    """The forked child: `python -m pytest ARGS` (argv ["pytest", *ARGS]) or `python -c CODE`
+    (argv ["-c", CODE]) run in `cwd` with `env`, output to files."""
     for fd, path in ((1, out), (2, err)):
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.dup2(target, fd)
@@ -65,30 +67,52 @@ def _session(args: list[str], cwd: str, env: dict[str, str], out: str, err: str)
     os.environ.clear()
     os.environ.update(env)
     sys.dont_write_bytecode = bool(env.get("PYTHONDONTWRITEBYTECODE"))
-    sys.path.insert(0, cwd)  # as `python -m` does
-    sys.argv = ["pytest", *args]
-    import pytest
+    sys.path.insert(0, cwd)  # as `python -m` and `python -c` do
+    sys.argv = list(argv)
+    code = 0
+    if argv[0] == "pytest":
+        import pytest
 
-    code = pytest.main(args)
+        code = pytest.main(argv[1:])
+    else:
+        try:
+            exec(compile(argv[1], "<string>", "exec"), {"__name__": "__main__"})
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+            code = 1
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(int(code))  # no interpreter teardown: torch's costs about a second
 
 
-def run_pytest(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
-    """Run pytest with `args` in a fresh forked process; its exit code and output."""
+def _run(argv: list[str], cwd: Path, env: dict[str, str] | None, timeout: float) -> Run:
     with tempfile.TemporaryDirectory(prefix="qbank-pytest-") as tmp:
         out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
-        child = _fork_context().Process(target=_session,
-                                        args=(list(args), str(cwd), dict(os.environ if env is None else env),
+        child = _fork_context().Process(target=_child,
+                                        args=(argv, str(cwd), dict(os.environ if env is None else env),
                                               str(out), str(err)))
         child.start()
         child.join(timeout)
         if child.exitcode is None:
             child.kill()
             child.join()
-            raise TimeoutError(f"pytest {' '.join(args)} ran longer than {timeout} s")
+            raise TimeoutError(f"{' '.join(argv)[:200]} ran longer than {timeout} s")
         return Run(child.exitcode, _text(out), _text(err))
+
+
+def run_pytest(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
+    """Run pytest with `args` in a fresh forked process; its exit code and output."""
+    return _run(["pytest", *args], cwd, env, timeout)
+
+
+def run_python(code: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
+    """`python -c CODE` in a fresh forked process (torch, numpy and pytest already imported, and
+    nothing else: torch._dynamo is not); its exit code and output."""
+    return _run(["-c", code], cwd, env, timeout)
 
 
 def _text(path: Path) -> str:

@@ -8,15 +8,13 @@ measures the times themselves; a timing assertion would flake on a shared machin
   torch._dynamo.disable once something has loaded it (checks/conftest.py).
 """
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 from qbank.bank import checks as bank_checks
 from qbank.bank.checks import check_functions
 from qbank.cli.catalog_cache import check_reads
+from tests.pytest_fork import run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,9 +64,7 @@ DYNAMO_PROBE = textwrap.dedent("""
 
 
 def test_a_flop_count_does_not_load_the_compiler_and_disables_it_once_loaded():
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", DYNAMO_PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = run_python(DYNAMO_PROBE, cwd=ROOT, timeout=120)  # a fresh process that has imported torch only
     assert proc.returncode == 0, proc.stderr[-2000:]
     before, after = (line.split() for line in proc.stdout.strip().splitlines())
     # 2 FLOPs per multiply-add, two matmuls of [8, 4] x [4, 8] and [8, 8] x [8, 4]: 4 * 8 * 8 * 4
