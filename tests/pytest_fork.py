@@ -15,10 +15,12 @@ implementation under test, working folder, environment, output and exit code.
 matrix, the library runs): their verdicts (the --qbank-report) are a function of the files
 they can import, the installed packages and their arguments alone, so a run whose inputs have
 not changed since it last ran is not run again: its exit code, output and report are read
-from build/.cache/test-runs/. Any change to checks/, solutions/, qbank/, the implementations
-under tests/, the conftests, pyproject.toml, an installed package's version or the Python
-version runs it afresh (QBANK_TEST_CACHE=0 always does). Such runs are derandomized and keep
-no example database (as with $CI), so running them again would give the same verdicts.
+from build/.cache/test-runs/. Any change to checks/, solutions/, the parts of qbank/ a check
+run imports, the implementations under tests/, the conftests, pyproject.toml, an installed
+package's version or the Python version runs it afresh (QBANK_TEST_CACHE=0 always does). A run
+that imports a file of the repository not among those inputs (INPUTS) fails, naming it. Such
+runs are derandomized and keep no example database (as with $CI), so running them again would
+give the same verdicts.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import shutil
 import sys
 import sysconfig
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -46,6 +48,7 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+    imported: list[str] = field(default_factory=list)  # the files of the modules it had imported when it ended
 
 
 def _fork_context():
@@ -56,7 +59,7 @@ def _fork_context():
     return _context
 
 
-def _child(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str) -> None:
+def _child(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str, imported: str) -> None:
     """The forked child: `python -m pytest ARGS` (argv ["pytest", *ARGS]) or `python -c CODE`
     (argv ["-c", CODE]) run in `cwd` with `env`, output to files."""
     for fd, path in ((1, out), (2, err)):
@@ -84,6 +87,9 @@ def _child(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str) -
 
             traceback.print_exc()
             code = 1
+    files = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
+    files = sorted(f for f in files if isinstance(f, str) and os.path.isabs(f))  # some of torch's are bare names
+    Path(imported).write_text("\n".join(files), encoding="utf-8")
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(int(code))  # no interpreter teardown: torch's costs about a second
@@ -91,17 +97,17 @@ def _child(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str) -
 
 def _run(argv: list[str], cwd: Path, env: dict[str, str] | None, timeout: float) -> Run:
     with tempfile.TemporaryDirectory(prefix="qbank-pytest-") as tmp:
-        out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        out, err, imported = Path(tmp) / "stdout", Path(tmp) / "stderr", Path(tmp) / "imported"
         child = _fork_context().Process(target=_child,
                                         args=(argv, str(cwd), dict(os.environ if env is None else env),
-                                              str(out), str(err)))
+                                              str(out), str(err), str(imported)))
         child.start()
         child.join(timeout)
         if child.exitcode is None:
             child.kill()
             child.join()
             raise TimeoutError(f"{' '.join(argv)[:200]} ran longer than {timeout} s")
-        return Run(child.exitcode, _text(out), _text(err))
+        return Run(child.exitcode, _text(out), _text(err), _text(imported).split())
 
 
 def run_pytest(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
@@ -123,8 +129,13 @@ def _text(path: Path) -> str:
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "build" / ".cache" / "test-runs"
-INPUTS = ["checks", "solutions", "qbank", "tests/broken_impls", "tests/capability_impls", "tests/unloadable_impls",
-          "tests/pytest_fork.py", "tests/library_run.py", "conftest.py", "pyproject.toml"]
+# What the runs import from this repository: the checks and what they grade, and the parts of
+# qbank a check run loads (not the CLI, the site or the progress store: editing those leaves
+# these runs reused). A run that imports a file of the repository outside these is an error.
+INPUTS = ["checks", "solutions", "qbank/__init__.py", "qbank/errors.py", "qbank/contract", "qbank/grading",
+          "qbank/adapters", "qbank/bank/__init__.py", "qbank/bank/checks.py", "qbank/bank/loader.py",
+          "tests/__init__.py", "tests/broken_impls", "tests/capability_impls", "tests/unloadable_impls", "tests/pytest_fork.py",
+          "tests/library_run.py", "conftest.py", "pyproject.toml"]
 REPORT = "<report>"
 
 
@@ -148,6 +159,18 @@ def inputs_digest(*entries: str) -> str:
                                 for d in metadata.distributions(path=site_packages)):
         h.update(f"{name}={version}\n".encode())
     return h.hexdigest()
+
+
+def _declared(file: Path) -> bool:
+    """Whether an imported file is an input of the runs, or not part of the repository at all
+    (installed packages count through their versions)."""
+    try:
+        parts = file.resolve().relative_to(ROOT).parts
+    except ValueError:
+        return True  # outside the repository
+    if NOT_INPUTS & set(parts):
+        return True
+    return any(parts[:len(Path(entry).parts)] == Path(entry).parts for entry in INPUTS)
 
 
 def reuse_enabled() -> bool:
@@ -179,6 +202,9 @@ def run_reported(args: list[str], report: Path, cwd: Path = ROOT, env: dict[str,
         except (OSError, ValueError, KeyError, TypeError):
             pass  # not run yet, or an unreadable entry: run it
     run = run_pytest(args, cwd, env, timeout)
+    undeclared = [f for f in run.imported if not _declared(Path(f))]
+    assert not undeclared, (f"pytest {' '.join(shown)[:300]} imported {undeclared} from the repository: add them to "
+                            f"INPUTS in tests/pytest_fork.py, or a change to them would not run it again")
     if run.returncode in (0, 1) and report.is_file():  # a run that finished (not a crash or a timeout)
         CACHE.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")

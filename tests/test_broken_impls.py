@@ -3,17 +3,16 @@
 `tests/broken_impls/<component>/<bug>.py` each hold one classic bug: the component's names, all
 right but one, and `MUST_FAIL`, the checks that bug must fail. One pytest run
 (`pytest checks --impl-each tests/broken_impls`) grades every file on the checks its MUST_FAIL
-names (~1,000 runs that each stop at the first failing example: ~40 s). This proves that each broken implementation fails the
-checks it should, and that every check reading `impl` is in some file's MUST_FAIL: a check no
-plausible bug can fail would grade nothing. The reference implementation passing every check is
-`pytest checks` itself.
+names (~1,100 runs that each stop at the first failing example: ~40 s). This proves that each
+broken implementation fails the checks it should, and that every check reading `impl` is in
+some file's MUST_FAIL: a check no plausible bug can fail would grade nothing. The reference
+implementation passing every check is `pytest checks` itself.
 """
 
 from __future__ import annotations
 
 import ast
 import json
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -34,9 +33,10 @@ def must_fail(path: Path) -> set[str]:
     return set()
 
 
-@cache
+@pytest.fixture(scope="module")
 def matrix() -> dict[str, dict]:
-    """'checks/test_x.py::test_y @ tests/broken_impls/c/bug.py' -> verdict."""
+    """'checks/test_x.py::test_y @ tests/broken_impls/c/bug.py' -> verdict. (A fixture: if the run
+    fails, pytest reports that once for the module instead of running it again for each file.)"""
     report = ROOT / "build" / "kill-matrix.json"
     proc = run_reported(["checks", "-q", "-p", "no:cacheprovider", "--impl-each", str(BROKEN),
                          "--hypothesis-profile", "kill", "--tb=no", "--qbank-report", str(report)], report)
@@ -53,9 +53,9 @@ def test_every_broken_implementation_declares_the_checks_it_must_fail():
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.relative_to(BROKEN).with_suffix("").as_posix() for p in FILES])
-def test_each_broken_implementation_fails_the_checks_it_must(path):
+def test_each_broken_implementation_fails_the_checks_it_must(path, matrix):
     where = path.relative_to(ROOT).as_posix()
-    verdicts = {key.split(" @ ")[0]: v for key, v in matrix().items() if key.endswith(f" @ {where}")}
+    verdicts = {key.split(" @ ")[0]: v for key, v in matrix.items() if key.endswith(f" @ {where}")}
     for node in sorted(must_fail(path)):
         assert node in verdicts, (f"{where}: {node} did not run against it: no such check, or the check "
                                   f"reads no contract name the file defines itself")

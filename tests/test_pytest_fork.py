@@ -29,12 +29,15 @@ def tree(tmp_path, monkeypatch):
 
     def fake_run(args, cwd, env, timeout):
         runs.append(args)
+        imported = [str(root / "checks" / "test_a.py"), pytest.__file__]  # an input, and an installed package
+        if "--import-cli" in args:
+            imported.append(str(root / "qbank" / "cli" / "main.py"))
         code = 4 if "--crash" in args else 1  # 4: stopped (an implementation that does not load)
         report = args[args.index("--qbank-report") + 1]
         with open(report, "w") as f:  # a stopped run writes its report too (the error in it)
             json.dump({"checks": {"checks/test_a.py::test_a": {"outcome": "failed", "run": len(runs)}}}, f)
         assert env["CI"] == "true"  # derandomized, no example database
-        return Run(code, f"run {len(runs)}", "")
+        return Run(code, f"run {len(runs)}", "", imported)
 
     monkeypatch.setattr(pytest_fork, "run_pytest", fake_run)
     inputs_digest.cache_clear()
@@ -112,3 +115,13 @@ def test_the_key_does_not_depend_on_what_sys_path_holds_meanwhile(tree, tmp_path
     monkeypatch.syspath_prepend(str(extra))
     inputs_digest.cache_clear()
     assert inputs_digest() == before
+
+
+def test_a_run_that_imports_a_repository_file_outside_its_inputs_fails_naming_it(tree, tmp_path):
+    """The inputs are listed by hand (editing the CLI or the site leaves the long runs reused):
+    a run that imports anything else of the repository must say so, or a change to that file
+    would be answered with a stale verdict."""
+    root, runs = tree
+    with pytest.raises(AssertionError, match=r"qbank/cli/main\.py.*add them to INPUTS"):
+        run_once(root, tmp_path, "--import-cli")
+    assert not list(pytest_fork.CACHE.glob("*.json"))  # and it is not kept
