@@ -203,26 +203,44 @@ def attend(m, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
         return m(query, key, value, module_mask(m, mask, query.dtype))
     if not (query is key and key is value):
         require(m, "cross inputs")
-    T = query.size(-2)
-    future = ~causal(T)
+    return _causal_only_call(m, query, mask)
+
+
+def _causal_only_call(m, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """m(x) or m(x, extra) for a module that declares causal_only (see `attend`)."""
+    future = ~causal(x.size(-2))
     if mask is None or (mask & future).any():
         require(m, "full attention")
     # the module must bring the causal mask itself: it gets only the rest of the check's mask,
     # with every later key allowed (nothing at all when the check's mask is just the causal one)
     extra = mask | future
     if extra.all():
-        return m(query)
-    if c.mask_format is None:
+        return m(x)
+    if declared(m).mask_format is None:
         pytest.skip(f"{_name(m)} declares mask_format = None: this check needs a mask besides the causal one")
-    return m(query, module_mask(m, extra, query.dtype))
+    return m(x, module_mask(m, extra, x.dtype))
 
 
 def layer_call(layer, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """layer(x, mask) with the check's bool mask in the layer's declared format."""
+    """layer(x, mask) with the check's bool mask in the layer's declared format; for a layer
+    that declares causal_only, called as `attend` calls such a module (the check's mask must
+    block every later key)."""
+    if declared(layer).causal_only:
+        return _causal_only_call(layer, x, mask)
     if mask is None:
         return layer(x)
     require(layer, "a mask")
     return layer(x, module_mask(layer, mask, x.dtype))
+
+
+def under_regime(m, mask: torch.Tensor) -> torch.Tensor:
+    """A check's drawn self-attention mask [..., T, T] as `m` can be graded on it: unchanged, or,
+    for a causal-only module, restricted to the causal mask with each query keeping its own
+    position (so no row is left empty). The check's oracle must use the mask returned."""
+    if not declared(m).causal_only:
+        return mask
+    T = mask.size(-1)
+    return (mask & causal(T)) | torch.eye(T, dtype=torch.bool)
 
 
 # -- layers with one norm placement ----------------------------------------------------------------

@@ -74,7 +74,7 @@ def test_with_as_many_kv_heads_as_query_heads_the_module_is_multi_head_attention
     D, H = DH
     gqa = seeded_gqa(impl, D, H, H, seed)  # biases on, to compare with nn.MultiheadAttention's
     torch_mha = copy_attention_weights(gqa, nn.MultiheadAttention(D, H, batch_first=True, dtype=torch.float64))
-    x, mask = randn(2, T, D, seed=seed), data.draw(masks((2, T, T)))
+    x, mask = randn(2, T, D, seed=seed), caps.under_regime(gqa, data.draw(masks((2, T, T))))  # & causal if causal-only
     expected, _ = torch_mha(x, x, x, attn_mask=~mask.repeat_interleave(H, 0), need_weights=False)  # True = blocked
     assert_close(caps.layer_call(gqa, x, mask), expected, msg=f"Hkv = H = {H}: grouped-query attention must be plain multi-head attention")
 

@@ -1,5 +1,8 @@
 """Declared capabilities (checks/capabilities.py) let the checks grade real code bases.
 
+Two code bases are graded: a GPT-2-style one (attention, masking, encoder layer) and a
+LLaMA-inference-style one (grouped-query attention, KV cache, sliding window).
+
 tests/capability_impls/gpt2_style.py is written as a GPT-2-style code base would be: a fused
 `qkv_proj`, causal-only self-attention taking an additive [B, 1, T, S] mask, and a pre-norm-only
 encoder layer whose masks are `is_pad`-style (True = blocked) with a head axis. One pytest
@@ -9,6 +12,12 @@ facts that do not depend on the missing capabilities (parameter counts, FLOPs, e
 PyTorch under the causal mask, causal reach) must have passed. The broken counterparts, a
 module that declares causal_only but is not causal and one whose fused split puts K before Q,
 are in tests/broken_impls/multi_head/ (the kill matrix shows they fail).
+
+tests/capability_impls/llama_style.py has a grouped-query attention that is causal-only and
+takes no mask at all (forward(x), SDPA with is_causal=True): the GQA and KV-cache facts must
+still run and pass under the causal mask, and the checks that need any other mask (a sliding
+window) skip naming `mask_format = None`. Its broken counterpart, declaring causal_only
+without being causal, is tests/broken_impls/gqa/declares_causal_only_not_causal.py.
 """
 
 import json
@@ -50,34 +59,70 @@ MUST_SKIP = {
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict:
+GQA, KV, SW = "checks/test_gqa.py::", "checks/test_kv_cache.py::", "checks/test_sliding_window.py::"
+LLAMA_STYLE = "tests/capability_impls/llama_style.py"
+LLAMA_MUST_PASS = {
+    GQA + "test_the_module_equals_multi_head_attention_with_each_kv_head_repeated_for_its_group",  # causal mask
+    GQA + "test_with_rope_the_module_rotates_queries_and_keys_after_projecting_them_and_leaves_values_alone",
+    GQA + "test_by_default_no_projection_has_a_bias_as_in_llama",
+    KV + "test_decoding_one_position_at_a_time_with_the_cache_equals_the_full_causal_forward",
+    KV + "test_prefilling_in_chunks_of_any_size_equals_the_full_causal_forward",
+}
+LLAMA_MUST_SKIP = {
+    GQA + "test_with_as_many_kv_heads_as_query_heads_the_module_is_multi_head_attention": "mask_format",
+    SW + "test_stacked_windowed_layers_see_l_times_w_minus_1_positions_back": "mask_format",
+}
+
+
+def _grade(tmp_path_factory, impl: str, *files: str) -> dict:
     tmp = tmp_path_factory.mktemp("caps")
     report = tmp / "report.json"
     env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp / "hypothesis")}
-    proc = run_reported(["checks/test_multi_head.py", "checks/test_masking.py", "checks/test_encoder_layer.py", "-q",
-                         "-p", "no:cacheprovider", "--hypothesis-profile", "grade", "--impl", GPT2_STYLE,
+    proc = run_reported([*files, "-q", "-p", "no:cacheprovider", "--hypothesis-profile", "grade", "--impl", impl,
                          "--qbank-report", str(report)], report, env=env)
     assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads(report.read_text())["checks"]
 
 
-def test_a_gpt2_style_code_base_fails_no_check(graded):
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict:
+    return _grade(tmp_path_factory, GPT2_STYLE, "checks/test_multi_head.py", "checks/test_masking.py",
+                  "checks/test_encoder_layer.py")
+
+
+@pytest.fixture(scope="module")
+def graded_llama(tmp_path_factory) -> dict:
+    return _grade(tmp_path_factory, LLAMA_STYLE, "checks/test_gqa.py", "checks/test_kv_cache.py",
+                  "checks/test_sliding_window.py")
+
+
+CODE_BASES = {"gpt2": ("graded", MUST_PASS, MUST_SKIP), "llama": ("graded_llama", LLAMA_MUST_PASS, LLAMA_MUST_SKIP)}
+
+
+@pytest.mark.parametrize("code_base", CODE_BASES)
+def test_a_real_style_code_base_fails_no_check(code_base, request):
+    graded = request.getfixturevalue(CODE_BASES[code_base][0])
     failed = {node: entry["message"] for node, entry in graded.items() if entry["outcome"] == "failed"}
     assert not failed, failed
 
 
-def test_facts_that_do_not_need_the_missing_capabilities_still_run_and_pass(graded):
-    outcome = {node: graded.get(node, {}).get("outcome", "not run") for node in MUST_PASS}
+@pytest.mark.parametrize("code_base", CODE_BASES)
+def test_facts_that_do_not_need_the_missing_capabilities_still_run_and_pass(code_base, request):
+    fixture, must_pass, _ = CODE_BASES[code_base]
+    graded = request.getfixturevalue(fixture)
+    outcome = {node: graded.get(node, {}).get("outcome", "not run") for node in must_pass}
     assert all(o == "passed" for o in outcome.values()), {n: o for n, o in outcome.items() if o != "passed"}
 
 
-def test_every_skip_names_the_missing_contract_name_or_the_declaration(graded):
+@pytest.mark.parametrize("code_base", CODE_BASES)
+def test_every_skip_names_the_missing_contract_name_or_the_declaration(code_base, request):
+    fixture, _, must_skip = CODE_BASES[code_base]
+    graded = request.getfixturevalue(fixture)
     skipped = {node: entry["message"] for node, entry in graded.items() if entry["outcome"] == "skipped"}
     unexplained = {node: m for node, m in skipped.items()
                    if "does not provide" not in m and " declares " not in m}
     assert not unexplained, unexplained
-    for node, attribute in MUST_SKIP.items():
+    for node, attribute in must_skip.items():
         assert node in skipped and f"declares {attribute} = " in skipped[node], (node, graded.get(node))
 
 

@@ -43,14 +43,17 @@ the allowed ones. Without declarations, the conventions above hold.
   scores), or `None` (forward takes no mask). Fully masked rows still give zeros.
 - `mask_head_axis = True`: the mask arrives as [B, 1, T, S] (broadcast over the heads)
   rather than [B, T, S].
-- `causal_only = True` (MultiHeadAttention): self-attention that always applies the causal
-  mask. forward(x) or forward(x, mask) with x [B, T, D]; the mask, in the declared format,
-  is an extra restriction (padding) on top of the causal one.
+- `causal_only = True` (MultiHeadAttention, GroupedQueryAttention, and any layer called as
+  layer(x, mask)): self-attention that always applies the causal mask. forward(x) or
+  forward(x, mask) with x [B, T, D]; the mask, in the declared format, is an extra
+  restriction (padding, a sliding window) on top of the causal one. With `mask_format = None`
+  as well it is forward(x) only, as LLaMA-style code calling SDPA with is_causal=True.
 - `norm_placements = ("pre",)` or `("post",)` (EncoderLayer): the layer implements one
   LayerNorm placement; its constructor may leave out `norm_first`.
 
 For example, GPT-2's attention: `qkv_proj`, `out_proj`, `causal_only = True`,
-`mask_format = "additive"`, `mask_head_axis = True`.
+`mask_format = "additive"`, `mask_head_axis = True`; LLaMA-style grouped-query attention:
+`causal_only = True`, `mask_format = None`.
 
 Nothing here imports torch.
 '''

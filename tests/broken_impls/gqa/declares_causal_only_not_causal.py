@@ -1,0 +1,46 @@
+"""Declares `causal_only = True` (called as forward(x), with no mask) but never applies the
+causal mask: every position reads the whole sequence, future included. The declaration
+excuses nothing: the checks that compare it with PyTorch under the causal mask, and decoding
+with a cache against the full causal forward, fail."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from solutions.rope import apply_rope
+
+# other components the checks of this one run with (correct ones)
+from solutions.gqa import grouped_query_attention  # noqa: F401
+from solutions.kv_cache import KVCache, decode_step  # noqa: F401
+
+MUST_FAIL = [
+    "checks/test_gqa.py::test_the_module_equals_multi_head_attention_with_each_kv_head_repeated_for_its_group",
+    "checks/test_gqa.py::test_with_rope_the_module_rotates_queries_and_keys_after_projecting_them_and_leaves_values_alone",
+    "checks/test_kv_cache.py::test_decoding_one_position_at_a_time_with_the_cache_equals_the_full_causal_forward",
+    "checks/test_kv_cache.py::test_prefilling_in_chunks_of_any_size_equals_the_full_causal_forward",
+]
+
+
+class GroupedQueryAttention(nn.Module):
+    causal_only = True
+    mask_format = None
+
+    def __init__(self, d_model, n_heads, n_kv_heads, bias=False, rope_base=None):
+        super().__init__()
+        Dk = d_model // n_heads
+        self.n_heads, self.n_kv_heads, self.rope_base = n_heads, n_kv_heads, rope_base
+        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.k_proj = nn.Linear(d_model, n_kv_heads * Dk, bias=bias)
+        self.v_proj = nn.Linear(d_model, n_kv_heads * Dk, bias=bias)
+        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+
+    def forward(self, x):
+        B, T, D = x.shape
+        q = self.q_proj(x).view(B, T, self.n_heads, -1).transpose(1, 2)
+        k = self.k_proj(x).view(B, T, self.n_kv_heads, -1).transpose(1, 2)
+        v = self.v_proj(x).view(B, T, self.n_kv_heads, -1).transpose(1, 2)
+        if self.rope_base is not None:
+            positions = torch.arange(T)
+            q, k = apply_rope(q, positions, self.rope_base), apply_rope(k, positions, self.rope_base)
+        out = F.scaled_dot_product_attention(q, k, v, enable_gqa=True)  # the bug: is_causal=True is missing
+        return self.out_proj(out.transpose(1, 2).reshape(B, T, D))
