@@ -92,26 +92,24 @@ def test_show_never_breaks_a_check_id_and_indents_wrapped_claims(bank):
 
 
 def test_show_uses_a_pager_only_on_a_terminal_and_for_long_text(bank, monkeypatch, tmp_path):
-    from rich.console import Console
-
     from qbank.bank.catalog import load_catalog
     from qbank.cli import terminal
-    from qbank.cli.views import show_entry
+    from qbank.cli.views import show_lines
 
     entry = load_catalog().get("alpha-easy")
     out = tmp_path / "paged.txt"
     monkeypatch.setenv("PAGER", f"sh -c 'cat > {out}'")
     for height, paged in ((200, False), (10, True)):
         out.unlink(missing_ok=True)
-        console = Console(file=open(tmp_path / "screen.txt", "w"), force_terminal=True, width=80, height=height)
-        terminal.paged(console, lambda c: show_entry(c, entry, None, 0))
-        console.file.close()
+        with open(tmp_path / "screen.txt", "w") as screen:
+            plain = terminal.Plain(screen, width=80, height=height, terminal=True)
+            terminal.page(plain, show_lines(entry, plain, None, 0))
         assert out.exists() == paged, height
         if paged:
             assert "What does attention compute" in out.read_text()
-    console = Console(file=open(tmp_path / "pipe.txt", "w"), force_terminal=False, width=80, height=10)
-    terminal.paged(console, lambda c: show_entry(c, entry, None, 0))
-    console.file.close()
+    with open(tmp_path / "pipe.txt", "w") as pipe:
+        plain = terminal.Plain(pipe, width=80, height=10)  # not a terminal: never paged
+        terminal.page(plain, show_lines(entry, plain, None, 0))
     assert "What does attention compute" in (tmp_path / "pipe.txt").read_text()
 
 

@@ -1,8 +1,12 @@
 """Math and code readable in a terminal: TeX to Unicode, Markdown with math, question text."""
 
+import io
+import re
+
 import pytest
 
-from qbank.cli.terminal import (display_lines, inline, map_math, markdown, markdown_for_terminal, notation,
+from qbank.cli.layout import markdown_lines
+from qbank.cli.terminal import (Plain, display_lines, inline, map_math, markdown_for_terminal, notation,
                                 notation_spans, plain, tex_to_unicode)
 
 
@@ -107,12 +111,8 @@ def test_display_math_breaks_between_equations_then_before_relations_never_insid
 
 
 def test_the_detailed_answer_keeps_each_display_equation_whole():
-    from rich.console import Console
-
     md = "Text before.\n\n$$\nV = \\mathrm{softmax}(QK^\\top) \\qquad W = \\frac{a}{b} + c + d\n$$\n\nAfter."
-    console = Console(width=30, record=True, file=open("/dev/null", "w"))
-    console.print(markdown(md))
-    lines = [line.rstrip() for line in console.export_text().splitlines()]
+    lines = [line.rstrip() for line in markdown_lines(md, Plain(io.StringIO()), 30)]
     assert "    V = softmax(QKᵀ)" in lines and "    W = a/b + c + d" in lines, lines
 
 
@@ -150,22 +150,28 @@ def test_claims_and_answers_use_the_same_notation():
     assert inline("Dividing by $\\sqrt{d_k}$ keeps it at 1.").plain == "Dividing by √dₖ keeps it at 1."
 
 
-def rendered_words(renderable) -> list[str]:
-    import io
-    import re
+def words_of(text: str, numbers: bool = False) -> list[str]:
+    text = re.sub(r"[•\u2500-\u257f]", " ", text)  # bullets and table rules
+    return text.split() if numbers else re.sub(r"(?m)^\s*\d+[.)]?\s", " ", text).split()  # list numbers, "1" or "1."
 
+
+def rich_words(renderable) -> list[str]:
     from rich.console import Console
 
     console = Console(file=io.StringIO(), width=200, color_system=None)
     console.print(renderable)
-    text = re.sub(r"[•\u2500-\u257f]", " ", console.file.getvalue())  # bullets and table rules
-    return re.sub(r"(?m)^\s*\d+[.)]?\s", " ", text).split()  # list numbers, "1" or "1."
+    return words_of(console.file.getvalue())
+
+
+def our_words(md: str, columns: int = 200, numbers: bool = False) -> list[str]:
+    return words_of("\n".join(markdown_lines(md, Plain(io.StringIO()), columns)), numbers)
 
 
 def test_answers_render_to_the_same_words_as_with_rich_markdown():
-    """`markdown` renders the answers' Markdown itself (rich's costs ~60 ms of start-up): every
-    detailed answer of the bank gives the same words as rich's Markdown renderer (order aside:
-    table cells wrap differently)."""
+    """`markdown_lines` (qbank/cli/layout.py) renders the answers' Markdown itself, without rich
+    (whose Markdown costs ~60 ms of start-up, its console ~40 more): every detailed answer of
+    the bank gives the same words as rich's Markdown renderer (order aside: table cells wrap
+    differently), at the width of a wide terminal and of a phone-sized one."""
     from rich.markdown import Markdown
 
     from qbank.bank.catalog import load_catalog
@@ -173,16 +179,18 @@ def test_answers_render_to_the_same_words_as_with_rich_markdown():
     entries = load_catalog().entries
     assert len(entries) > 20
     for e in entries:
-        ours, theirs = rendered_words(markdown(e.detailed)), rendered_words(Markdown(markdown_for_terminal(e.detailed)))
+        ours, theirs = our_words(e.detailed), rich_words(Markdown(markdown_for_terminal(e.detailed)))
         assert sorted(ours) == sorted(theirs), e.id
         if "|" not in e.detailed:
             assert ours == theirs, e.id
+        narrow = our_words(e.detailed, 40, numbers=True)  # wrapped, not cut (a number may now start a line)
+        assert sorted(narrow) == sorted(our_words(e.detailed, numbers=True)), e.id
 
 
 def test_markdown_lists_tables_and_emphasis():
     md = ("Intro with *emphasis*, _too_, **bold** and `code`.\n\n- first item\n  continued\n- second\n\n"
           "1. one\n2. two\n\n| a | b |\n|---|---|\n| $x_1$ | 2 |\n\nEnd (2020)\n2020) is not a list.")
-    text = rendered_words(markdown(md))
+    text = our_words(md)
     assert text[:9] == ["Intro", "with", "emphasis,", "too,", "bold", "and", "code.", "first", "item"]
     assert "continued" in text and "x₁" in text and "2020)" in text
     from qbank.cli.terminal import _blocks

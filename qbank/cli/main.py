@@ -329,8 +329,8 @@ def show(
                                help="Page long output (in a terminal: $PAGER, else less)."),
 ) -> None:
     """Show one question in full: the question, both answers, its claims, errata and sources."""
-    from qbank.cli.terminal import paged
-    from qbank.cli.views import show_entry
+    from qbank.cli.terminal import Plain, page
+    from qbank.cli.views import show_lines
 
     catalog = _catalog()
     entry = _entry(catalog, question_id)
@@ -338,8 +338,8 @@ def show(
                                  lambda store: (store.cards().get(entry.id), len(store.reviews(entry.id))))
     card, reviews = progress or (None, 0)
     note = None if progress is not None else "unknown (the progress database cannot be read)"
-    console = _console()
-    paged(console, lambda c: show_entry(c, entry, card, reviews, note), use_pager=pager)
+    out = Plain()
+    page(out, show_lines(entry, out, card, reviews, note), use_pager=pager)
 
 
 # -- verify, practice, grade ---------------------------------------------------------------

@@ -298,9 +298,13 @@ class Session:
         return graded
 
     def _detail(self, e) -> None:
-        from qbank.cli.views import detail
+        from qbank.cli.views import detail_lines
 
-        detail(self.console, e)
+        out = terminal.Plain(self.console.file, width=self.console.width, terminal=self.console.is_terminal)
+        out.color = self.console.is_terminal and not self.console.no_color and self.console.color_system is not None
+        for line in detail_lines(e, out):
+            out.print(line)
+        self.console.file.flush()
 
 
 def run(console, store: Store, slots: list[Slot], ui: terminal.LineInput, clock: Callable[[], datetime] = srs.now,

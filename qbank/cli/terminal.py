@@ -595,54 +595,12 @@ def inline(text: str):
     return out
 
 
-class Hanging:
-    """`mark` then `text` (rich Text or markup string) wrapped with a hanging indent: every line
-    after the first starts under the text. Cheaper than a table grid (one per claim)."""
-
-    def __init__(self, mark: str, text):
-        self.mark, self.text = mark, text
-
-    def __rich_console__(self, console, options):
-        from rich.segment import Segment
-        from rich.text import Text
-
-        mark = Text.from_markup(self.mark) if isinstance(self.mark, str) else self.mark
-        text = Text.from_markup(self.text) if isinstance(self.text, str) else self.text
-        indent = mark.cell_len + 1 if mark.plain.strip() else mark.cell_len
-        lines = text.wrap(console, max(10, options.max_width - indent))
-        for k, line in enumerate(lines):
-            yield from (mark + " " if mark.plain.strip() else mark).render(console) if k == 0 \
-                else [Segment(" " * indent)]
-            yield from line.render(console)
-            yield Segment.line()
-
-
-class DisplayMath:
-    """A display equation, laid out for the width it is given (rich renderable)."""
-
-    def __init__(self, tex: str, indent: int = 4):
-        self.tex, self.indent = tex, indent
-
-    def __rich_console__(self, console, options):
-        from rich.segment import Segment
-
-        for line in display_lines(self.tex, max(20, options.max_width - self.indent)):
-            yield Segment(" " * self.indent + line, )
-            yield Segment.line()
-
-    def __rich_measure__(self, console, options):
-        from rich.measure import Measurement
-
-        lines = display_lines(self.tex)
-        return Measurement(1, max((width(line) for line in lines), default=0) + self.indent)
-
-
 # -- the detailed answers' Markdown -----------------------------------------------------------
 
 # The answers use a small part of Markdown: paragraphs, bullet and numbered lists, pipe tables,
-# **bold**, *italic*, `code` and math. Rendering it here costs ~1 ms; importing rich's Markdown
-# (markdown-it and pygments) costs ~60 ms, a third of `qbank show`'s budget. A test renders every
-# answer of the bank both ways and compares the words.
+# **bold**, *italic*, `code` and math. `_blocks` parses it here and qbank/cli/layout.py lays it out
+# (~1 ms); importing rich's Markdown (markdown-it and pygments) costs ~60 ms, a third of `qbank
+# show`'s budget. A test renders every answer of the bank both ways and compares the words.
 _ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+(.*)$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -651,33 +609,6 @@ _SPAN = re.compile(r"(?P<code>`+)(?P<c>.+?)(?P=code)|\*\*(?P<b>.+?)\*\*|__(?P<b2
                    r"|(?<![\w\\])_(?P<i2>[^_\s](?:.*?[^_\s])?)_(?!\w)"
                    r"|\[(?P<lt>[^\]]+)\]\((?P<lu>[^)\s]+)\)"
                    r"|" + _INLINE + r"|\\(?P<esc>[\\`*_{}\[\]()#+\-.!|$<>])", re.S)
-
-
-def md_inline(text: str, style: str = ""):
-    """A rich Text for inline Markdown: `code`, **bold**, *italic*, links, math as Unicode."""
-    from rich.text import Text
-
-    out, last = Text(style=style), 0
-    text = " ".join(text.split())
-    for m in _SPAN.finditer(text):
-        out.append(text[last:m.start()])
-        g = m.groupdict()
-        if g["c"] is not None:
-            out.append(g["c"].strip(), style="bold cyan")
-        elif g["b"] is not None or g["b2"] is not None:
-            out.append_text(md_inline(g["b"] or g["b2"], "bold"))
-        elif g["i"] is not None or g["i2"] is not None:
-            out.append_text(md_inline(g["i"] or g["i2"], "italic"))
-        elif g["lt"] is not None:
-            out.append_text(md_inline(g["lt"]))
-            out.append(f" ({g['lu']})", style="dim")
-        elif g["esc"] is not None:
-            out.append(g["esc"])
-        else:
-            out.append(" ".join(tex_to_unicode(m.group(m.lastindex)).split()), style="italic")
-        last = m.end()
-    out.append(text[last:])
-    return out
 
 
 def _blocks(md: str) -> list[tuple[str, object]]:
@@ -753,60 +684,27 @@ def _cells(row: str) -> list[str]:
     return [c.strip() for c in re.split(r"(?<!\\)\|", row)]
 
 
-def markdown(md: str):
-    """A rich renderable of a detailed answer: paragraphs, lists with a hanging indent, tables,
-    inline math made readable, each display equation laid out on its own lines (never wrapped
-    mid-term)."""
-    from rich.console import Group
-    from rich.text import Text
-
-    out = []
-    for kind, body in _blocks(md):
-        if out:
-            out.append(Text(""))
-        if kind == "para":
-            out.append(md_inline(body))
-        elif kind == "math":
-            out.append(DisplayMath(body))
-        elif kind == "code":
-            out.append(Text(body, style="cyan"))
-        elif kind == "list":
-            w = max(len(marker) for marker, _ in body)
-            out += [Hanging(" " + ("•" if marker in "-*+" else marker).rjust(w), md_inline(text))
-                    for marker, text in body]
-        elif kind == "table":
-            from rich import box
-            from rich.table import Table
-
-            table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-            header, *rows = body
-            for cell in header:
-                table.add_column(md_inline(cell, "bold"))
-            for row in rows:
-                table.add_row(*(md_inline(c) for c in row))
-            out.append(table)
-    return Group(*out)
-
-
 # -- plain output ---------------------------------------------------------------------------
 
 
 class Plain:
-    """Styled lines without rich, for the listings (`list`, `stats`): importing and running rich's
-    console costs ~40 ms, a fifth of their start-up budget. Colours only on a terminal, and not
+    """Styled lines without rich, for the listings (`list`, `stats`) and `show`: importing and
+    running rich's console costs ~40-80 ms, a fifth or more of their start-up budget. Colours only on a terminal, and not
     with NO_COLOR or TERM=dumb (rich's rules); the width is the terminal's (or $COLUMNS, or 80)."""
 
     CODES = {"bold": "1", "dim": "2", "italic": "3", "red": "31", "green": "32", "yellow": "33", "magenta": "35",
              "cyan": "36"}
 
-    def __init__(self, file=None):
+    def __init__(self, file=None, width: int | None = None, height: int | None = None, terminal: bool | None = None):
         import shutil
 
         self.file = file or sys.stdout
-        tty = getattr(self.file, "isatty", lambda: False)()
+        tty = getattr(self.file, "isatty", lambda: False)() if terminal is None else terminal
+        self.terminal = tty
         self.color = bool(os.environ.get("FORCE_COLOR")) or (
             tty and os.environ.get("TERM") != "dumb" and not os.environ.get("NO_COLOR"))
-        self.width = shutil.get_terminal_size().columns
+        size = shutil.get_terminal_size()
+        self.width, self.height = width or size.columns, height or size.lines
 
     def style(self, text: str, *styles: str) -> str:
         if not self.color or not styles or not text:
@@ -908,18 +806,13 @@ def input_for(console, force_lines: bool = False) -> LineInput:
 
 # -- pager ---------------------------------------------------------------------------------
 
-def paged(console, render: Callable[[object], None], use_pager: bool = True) -> None:
-    """Print what `render(console)` prints; through a pager, like git, when stdout is a terminal
-    and the text is taller than the screen ($PAGER, else `less -FRX`; PAGER=cat turns it off)."""
-    if not (use_pager and console.is_terminal):
-        render(console)
-        return
-    with console.capture() as capture:
-        render(console)
-    text = capture.get()
-    if text.count("\n") < console.height - 1:
-        console.file.write(text)
-        console.file.flush()
+def page(out: Plain, lines: list[str], use_pager: bool = True) -> None:
+    """Print `lines`; through a pager, like git, when the output is a terminal and the text is
+    taller than the screen ($PAGER, else `less -FRX`; PAGER=cat turns it off)."""
+    text = "".join(line + "\n" for line in lines)
+    if not (use_pager and out.terminal) or len(lines) < out.height - 1:
+        out.file.write(text)
+        out.file.flush()
         return
     import shlex
     import subprocess
@@ -930,7 +823,7 @@ def paged(console, render: Callable[[object], None], use_pager: bool = True) -> 
     try:
         proc = subprocess.Popen(shlex.split(pager), stdin=subprocess.PIPE, env=env)
     except OSError:
-        console.file.write(text)
+        out.file.write(text)
         return
     try:
         proc.communicate(text.encode("utf-8", "replace"))

@@ -1,4 +1,5 @@
-"""What the browsing and reporting commands print: listings (plain text), panels and reports (rich)."""
+"""What the browsing and reporting commands print: listings and one question in full (plain
+text, terminal.Plain and layout.py), panels and reports (rich)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from qbank.progress import srs
 from qbank.cli import terminal
+from qbank.cli.layout import inline_words, markdown_lines, rule, text_words, wrap
 from qbank.bank.catalog import TOPICS, Catalog, Entry
 from qbank.progress.store import Store, utc
 
@@ -95,8 +97,8 @@ LEGEND_REPORT = ("✓ its check passed in the last run{when} · ✗ it failed ·
                  "? argued: no code can settle it")
 LEGEND_NO_REPORT = ("• a check proves it (no verification report yet: `qbank verify {id}` runs them) · "
                     "? argued: no code can settle it")
-VERDICT_MARKS = {"passed": "[green]✓[/]", "failed": "[bold red]✗[/]", "skipped": "[yellow]–[/]",
-                 "not run": "[dim]○[/]"}
+VERDICT_MARKS = {"passed": ("✓", "green"), "failed": ("✗", "bold", "red"), "skipped": ("–", "yellow"),
+                 "not run": ("○", "dim")}  # the mark, then its styles
 
 
 _seed_root: list[Path] = []  # the bank whose cache remembers the seed index (set by `use_bank`)
@@ -145,80 +147,67 @@ def _root(e: Entry) -> Path | None:
     return e.path.parents[2] if e.path is not None and len(e.path.parents) > 2 else None
 
 
-def _marked(mark: str, text, indent: int = 1):
-    """One item with a hanging indent: wrapped lines start under the text, not under the mark."""
-    return terminal.Hanging(" " * indent + mark, text)
-
-
-def _node(node: str, note: str = "", indent: int = 5):
-    """A check's node id on a line of its own, never wrapped inside (copy it whole)."""
-    from rich.text import Text
-
-    return Text(" " * indent + node + note, style="dim", no_wrap=True, overflow="ignore")
-
-
-def claims_and_errata(e: Entry) -> list:
+def claims_and_errata(e: Entry, out: terminal.Plain) -> list[str]:
     """Every claim with its check (and the check's last verdict, if a report exists), then the
     errata: what a source says, what is right, and the check that shows it."""
-    from rich.rule import Rule
-    from rich.text import Text
-
+    cols = out.width
     report = verification(_root(e))
-    out: list = [Rule(f"Claims ({len(e.claims)}): each sentence the answer stakes", align="left", style="dim")]
+    lines = [rule(f"Claims ({len(e.claims)}): each sentence the answer stakes", cols, out, "dim")]
     if report is not None:
         when = report.generated_at()
-        out.append(Text(LEGEND_REPORT.format(when=f" ({when:%Y-%m-%d})" if when else ""), style="dim"))
+        legend = LEGEND_REPORT.format(when=f" ({when:%Y-%m-%d})" if when else "")
     else:
-        out.append(Text(LEGEND_NO_REPORT.format(id=e.id), style="dim"))
+        legend = LEGEND_NO_REPORT.format(id=e.id)
+    lines += wrap(text_words(legend, "dim"), cols, out)
+
+    def node(check: str, note: str) -> str:  # a check's node id on a line of its own, never wrapped (copy it whole)
+        return out.style("     " + check + note, "dim")
+
     for c in e.claims:
         if c.check:
-            mark = VERDICT_MARKS[report.verdict(c.check).outcome] if report is not None else "•"
-            out += [_marked(mark, terminal.inline(c.claim)), _node(c.check, f" ({c.kind})" if c.kind else "")]
+            mark = VERDICT_MARKS[report.verdict(c.check).outcome] if report is not None else ("•",)
+            lines += wrap(inline_words(c.claim), cols, out, first=" " + out.style(*mark) + " ")
+            lines.append(node(c.check, f" ({c.kind})" if c.kind else ""))
         else:
-            out += [_marked("[yellow]?[/]", terminal.inline(c.claim)),
-                    _marked("", Text(f"argued: {c.unprovable}", style="dim"), indent=3)]
+            lines += wrap(inline_words(c.claim), cols, out, first=" " + out.style("?", "yellow") + " ")
+            lines += wrap(text_words(f"argued: {c.unprovable}", "dim"), cols, out, first="   ")
     if not e.errata:
-        return out
-    out.append(Rule(f"Errata ({len(e.errata)}): where a source document is wrong", align="left", style="dim"))
+        return lines
+    lines.append(rule(f"Errata ({len(e.errata)}): where a source document is wrong", cols, out, "dim"))
     for x in e.errata:
-        out.append(_marked("•", Text.assemble((source_title(x.source), "bold"), " says: ", terminal.inline(x.says))))
-        out.append(_marked("", Text.assemble(("What is right: ", "bold green"), terminal.inline(x.correct)), indent=3))
+        lines += wrap([*text_words(source_title(x.source), "bold"), *text_words("says:"), *inline_words(x.says)],
+                      cols, out, first=" • ")
+        lines += wrap([*text_words("What is right:", "bold", "green"), *inline_words(x.correct)], cols, out, first="   ")
         if x.check:
             verdict = report.verdict(x.check).outcome if report is not None else None
-            out.append(_node(x.check, f" (shows it; {verdict})" if verdict else " (shows it)"))
+            lines.append(node(x.check, f" (shows it; {verdict})" if verdict else " (shows it)"))
         elif x.unprovable:
-            out.append(_marked("", Text(f"argued: {x.unprovable}", style="dim"), indent=3))
-    out.append(Text(f"`qbank verify {e.id}` runs these checks now.", style="dim"))
-    return out
+            lines += wrap(text_words(f"argued: {x.unprovable}", "dim"), cols, out, first="   ")
+    lines.append(out.style(f"`qbank verify {e.id}` runs these checks now.", "dim"))
+    return lines
 
 
-def detail(console, e: Entry) -> None:
+def detail_lines(e: Entry, out: terminal.Plain) -> list[str]:
     """The quiz's `d`: the detailed answer, then the claims and errata."""
-    from rich.console import Group
-    from rich.rule import Rule
-
-    console.print(Group(Rule("Detailed answer", align="left", style="dim"), terminal.markdown(e.detailed),
-                        *claims_and_errata(e)), crop=False)
+    return [rule("Detailed answer", out.width, out, "dim"), *markdown_lines(e.detailed, out, out.width), "",
+            *claims_and_errata(e, out)]
 
 
-def show_entry(console, e: Entry, card: dict | None, reviews: int, progress_note: str | None = None) -> None:
-    """Everything about one question, printed at once."""
-    from rich.console import Group
-    from rich.panel import Panel
-    from rich.rule import Rule
-    from rich.text import Text
-
-    now = srs.now()
-    out: list = [
-        Panel(terminal.inline(e.question), title=terminal.plain(e.short_title), title_align="left",
-              subtitle=f"{TOPICS[e.topic]} · {e.difficulty} · {e.id}", subtitle_align="right", border_style="cyan"),
-        Panel(terminal.inline(e.short), title="Short answer", title_align="left", border_style="green"),
-        Rule("Detailed answer", align="left"), terminal.markdown(e.detailed), *claims_and_errata(e)]
+def show_lines(e: Entry, out: terminal.Plain, card: dict | None, reviews: int,
+               progress_note: str | None = None) -> list[str]:
+    """Everything about one question (`qbank show`): question, answers, claims, errata, sources."""
+    cols = out.width
+    lines = [rule(terminal.plain(e.short_title), cols, out, "bold", "cyan"),
+             *wrap(inline_words(e.question), cols, out, first="  "),
+             out.style(f"  {TOPICS[e.topic]} · {e.difficulty} · {e.id}", "dim"), "",
+             rule("Short answer", cols, out, "green"), *wrap(inline_words(e.short), cols, out, first="  "), "",
+             rule("Detailed answer", cols, out), *markdown_lines(e.detailed, out, cols), "",
+             *claims_and_errata(e, out)]
     if e.sources:
-        out.append(Rule(f"Sources ({len(e.sources)}): the items of the source documents it covers",
-                        align="left", style="dim"))
-        out += [_marked("•", Text(plain_describe(item))) for item in e.sources]
-    out.append(Rule(style="dim"))
+        lines.append(rule(f"Sources ({len(e.sources)}): the items of the source documents it covers", cols, out, "dim"))
+        for item in e.sources:
+            lines += wrap(text_words(plain_describe(item)), cols, out, first=" • ")
+    lines.append(rule("", cols, out, "dim"))
     facts = [f"tags: {', '.join(e.tags)}"]
     if e.solution:
         facts.append(f"solution: {', '.join(e.solution)}")
@@ -227,10 +216,9 @@ def show_entry(console, e: Entry, card: dict | None, reviews: int, progress_note
     if progress_note is not None:
         progress = progress_note
     else:
-        progress = (f"{reviews} review{'s' if reviews != 1 else ''}, {_when_plain(utc(card['due']), now)}"
+        progress = (f"{reviews} review{'s' if reviews != 1 else ''}, {_when_plain(utc(card['due']), srs.now())}"
                     if card else "not reviewed yet")
-    out.append(Text("\n".join([*facts, f"your progress: {progress}"]), style="dim"))
-    console.print(Group(*out), crop=False)  # crop=False: a check id longer than the line stays whole
+    return lines + [out.style(line, "dim") for line in [*facts, f"your progress: {progress}"]]
 
 
 def plain_describe(item: str) -> str:
