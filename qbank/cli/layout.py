@@ -19,6 +19,7 @@ from qbank.cli.terminal import (_INLINE_MARKUP, _SPAN, Plain, _blocks, display_l
 
 Piece = tuple[str, tuple[str, ...]]
 Word = list[Piece]
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # a style's escape code: no width
 
 
 def _words(pieces: list[Piece]) -> list[Word]:
@@ -113,9 +114,6 @@ def wrap(words: list[Word], columns: int, out: Plain, first: str = "", rest: str
         used += w + (1 if used else 0)
     lines.append(lead + " ".join(line))
     return lines
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def rule(title: str, columns: int, out: Plain, *styles: str) -> str:
