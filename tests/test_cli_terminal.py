@@ -193,7 +193,7 @@ def test_markdown_lists_tables_and_emphasis():
     text = our_words(md)
     assert text[:9] == ["Intro", "with", "emphasis,", "too,", "bold", "and", "code.", "first", "item"]
     assert "continued" in text and "x₁" in text and "2020)" in text
-    from qbank.cli.terminal import _blocks
+    from qbank.cli.layout import blocks
 
-    kinds = [k for k, _ in _blocks(md)]
+    kinds = [k for k, _ in blocks(md)]
     assert kinds == ["para", "list", "list", "table", "para"]

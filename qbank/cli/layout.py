@@ -1,5 +1,5 @@
-"""Styled words wrapped into lines, without rich: the answers' Markdown and one question in
-full (`qbank show`, the quiz's `d`).
+"""The answers' Markdown parsed, and styled words wrapped into lines, without rich: the
+detailed answers and one question in full (`qbank show`, the quiz's `d`).
 
 Importing and running rich's console costs ~80 ms, 40 % of `qbank show`'s 0.2 s budget. Here
 a text is a list of words, each a list of (piece, styles) with its own escape codes, so a
@@ -14,13 +14,103 @@ from __future__ import annotations
 
 import re
 
-from qbank.cli.terminal import (_INLINE_MARKUP, _SPAN, Plain, _blocks, display_lines, notation, tex_to_unicode,
-                                width)
+from qbank.cli.terminal import INLINE_MARKUP, INLINE_MATH, Plain, display_lines, notation, tex_to_unicode, width
 
 Piece = tuple[str, tuple[str, ...]]
 Word = list[Piece]
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # a style's escape code: no width
 
+
+# -- the answers' Markdown, parsed ------------------------------------------------------------
+
+# The answers use a small part of Markdown: paragraphs, bullet and numbered lists, pipe tables,
+# **bold**, *italic*, `code` and math. Parsing and laying it out here costs ~1 ms; importing rich's
+# Markdown (markdown-it and pygments) costs ~60 ms, a third of `qbank show`'s budget. A test renders
+# every answer of the bank both ways and compares the words.
+_ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+(.*)$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_SPAN = re.compile(r"(?P<code>`+)(?P<c>.+?)(?P=code)|\*\*(?P<b>.+?)\*\*|__(?P<b2>.+?)__"
+                   r"|(?<![*\w\\])\*(?P<i>[^*\s](?:.*?[^*\s])?)\*(?![*\w])"
+                   r"|(?<![\w\\])_(?P<i2>[^_\s](?:.*?[^_\s])?)_(?!\w)"
+                   r"|\[(?P<lt>[^\]]+)\]\((?P<lu>[^)\s]+)\)"
+                   r"|" + INLINE_MATH + r"|\\(?P<esc>[\\`*_{}\[\]()#+\-.!|$<>])", re.S)
+
+
+def blocks(md: str) -> list[tuple[str, object]]:
+    """("para", text) | ("list", [(marker, text)]) | ("table", rows) | ("code", text) | ("math", tex)."""
+    lines = md.replace("\t", "    ").split("\n")
+    blocks: list[tuple[str, object]] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.strip():
+            i += 1
+        elif line.strip().startswith("$$"):  # display math: up to the closing $$
+            body = [line.strip()[2:]]
+            i += 1
+            while "$$" not in body[-1] and i < len(lines):
+                body.append(lines[i])
+                i += 1
+            tex = "\n".join(body)
+            blocks.append(("math", tex[:tex.rindex("$$")] if "$$" in tex else tex))
+        elif _FENCE.match(line):
+            fence, body = _FENCE.match(line).group(1), []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith(fence):
+                body.append(lines[i])
+                i += 1
+            i += 1
+            blocks.append(("code", "\n".join(body)))
+        elif line.lstrip().startswith("|") and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
+            rows = []
+            while i < len(lines) and lines[i].lstrip().startswith("|"):
+                if not _TABLE_RULE.match(lines[i]):
+                    rows.append(_cells(lines[i]))
+                i += 1
+            blocks.append(("table", rows))
+        elif _starts_list(line):
+            items, ordered = [], _ITEM.match(line).group(2)[0].isdigit()
+            while i < len(lines) and lines[i].strip():
+                m = _ITEM.match(lines[i])
+                if m and m.group(2)[0].isdigit() != ordered:
+                    break  # another kind of list starts
+                if m:
+                    items.append([m.group(2), m.group(3)])
+                else:  # a continuation line of the item
+                    items[-1][1] += " " + lines[i].strip()
+                i += 1
+                nxt = _ITEM.match(lines[i + 1]) if i + 1 < len(lines) else None
+                if i < len(lines) and not lines[i].strip() and nxt and nxt.group(2)[0].isdigit() == ordered:
+                    i += 1  # a loose list: items separated by blank lines
+            blocks.append(("list", [tuple(x) for x in items]))
+        else:
+            para = []
+            while i < len(lines) and lines[i].strip() and not _starts_list(lines[i]) \
+                    and not lines[i].strip().startswith("$$") and not _FENCE.match(lines[i]):
+                para.append(lines[i].strip())
+                i += 1
+            text = " ".join(para)
+            if text.startswith("#"):
+                text = "**" + text.lstrip("#").strip() + "**"
+            blocks.append(("para", text))
+    return blocks
+
+
+def _starts_list(line: str) -> bool:
+    """A list starts with a bullet, or with the number 1 ("2020) weigh..." continues a paragraph)."""
+    m = _ITEM.match(line)
+    return bool(m) and (m.group(2) in "-*+" or m.group(2)[:-1] == "1")
+
+
+def _cells(row: str) -> list[str]:
+    row = row.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return [c.strip() for c in re.split(r"(?<!\\)\|", row)]
+
+
+# -- words and lines ---------------------------------------------------------------------------
 
 def _words(pieces: list[Piece]) -> list[Word]:
     """Pieces of text split at spaces into words; pieces that touch (`(` then `x`) stay one word."""
@@ -53,7 +143,7 @@ def inline_words(text: str, *styles: str) -> list[Word]:
     **bold** bold, math italic (as terminal.inline)."""
     pieces: list[Piece] = []
     text, last = " ".join(text.split()), 0
-    for m in _INLINE_MARKUP.finditer(text):
+    for m in INLINE_MARKUP.finditer(text):
         pieces.append((notation(text[last:m.start()]), styles))
         code, bold, display, math = m.groups()
         if code is not None:
@@ -126,7 +216,7 @@ def markdown_lines(md: str, out: Plain, columns: int) -> list[str]:
     """A detailed answer: paragraphs, lists with a hanging indent, tables, each display equation
     on lines of its own (never wrapped mid-term), code in cyan."""
     lines: list[str] = []
-    for kind, body in _blocks(md):
+    for kind, body in blocks(md):
         if lines:
             lines.append("")
         if kind == "para":

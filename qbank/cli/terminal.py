@@ -540,8 +540,8 @@ def notation(text: str) -> str:
 
 _CODE = re.compile(r"(^|\n)(```|~~~).*?\n\2[^\n]*|`[^`\n]+`", re.S)
 _DISPLAY = r"\$\$(.+?)\$\$"
-_INLINE = r"(?<![\\$\w])\$(?=\S)((?:[^$\n]|\n(?!\s*\n))+?)(?<![\s\\])\$(?!\w)"
-_MATH = re.compile(f"{_DISPLAY}|{_INLINE}", re.S)
+INLINE_MATH = r"(?<![\\$\w])\$(?=\S)((?:[^$\n]|\n(?!\s*\n))+?)(?<![\s\\])\$(?!\w)"
+_MATH = re.compile(f"{_DISPLAY}|{INLINE_MATH}", re.S)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 
@@ -572,7 +572,7 @@ def plain(text: str) -> str:
     return notation(map_math(text, lambda t: " ".join(tex_to_unicode(t).split()), tex_to_unicode))
 
 
-_INLINE_MARKUP = re.compile(r"`([^`\n]+)`|\*\*(.+?)\*\*|" + _DISPLAY + "|" + _INLINE, re.S)
+INLINE_MARKUP = re.compile(r"`([^`\n]+)`|\*\*(.+?)\*\*|" + _DISPLAY + "|" + INLINE_MATH, re.S)
 
 
 def inline(text: str):
@@ -581,7 +581,7 @@ def inline(text: str):
     from rich.text import Text
 
     out, last = Text(), 0
-    for m in _INLINE_MARKUP.finditer(text):
+    for m in INLINE_MARKUP.finditer(text):
         out.append(notation(text[last:m.start()]))
         code, bold, display, math = m.groups()
         if code is not None:
@@ -595,102 +595,14 @@ def inline(text: str):
     return out
 
 
-# -- the detailed answers' Markdown -----------------------------------------------------------
-
-# The answers use a small part of Markdown: paragraphs, bullet and numbered lists, pipe tables,
-# **bold**, *italic*, `code` and math. `_blocks` parses it here and qbank/cli/layout.py lays it out
-# (~1 ms); importing rich's Markdown (markdown-it and pygments) costs ~60 ms, a third of `qbank
-# show`'s budget. A test renders every answer of the bank both ways and compares the words.
-_ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+(.*)$")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_SPAN = re.compile(r"(?P<code>`+)(?P<c>.+?)(?P=code)|\*\*(?P<b>.+?)\*\*|__(?P<b2>.+?)__"
-                   r"|(?<![*\w\\])\*(?P<i>[^*\s](?:.*?[^*\s])?)\*(?![*\w])"
-                   r"|(?<![\w\\])_(?P<i2>[^_\s](?:.*?[^_\s])?)_(?!\w)"
-                   r"|\[(?P<lt>[^\]]+)\]\((?P<lu>[^)\s]+)\)"
-                   r"|" + _INLINE + r"|\\(?P<esc>[\\`*_{}\[\]()#+\-.!|$<>])", re.S)
-
-
-def _blocks(md: str) -> list[tuple[str, object]]:
-    """("para", text) | ("list", [(marker, text)]) | ("table", rows) | ("code", text) | ("math", tex)."""
-    lines = md.replace("\t", "    ").split("\n")
-    blocks: list[tuple[str, object]] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if not line.strip():
-            i += 1
-        elif line.strip().startswith("$$"):  # display math: up to the closing $$
-            body = [line.strip()[2:]]
-            i += 1
-            while "$$" not in body[-1] and i < len(lines):
-                body.append(lines[i])
-                i += 1
-            tex = "\n".join(body)
-            blocks.append(("math", tex[:tex.rindex("$$")] if "$$" in tex else tex))
-        elif _FENCE.match(line):
-            fence, body = _FENCE.match(line).group(1), []
-            i += 1
-            while i < len(lines) and not lines[i].strip().startswith(fence):
-                body.append(lines[i])
-                i += 1
-            i += 1
-            blocks.append(("code", "\n".join(body)))
-        elif line.lstrip().startswith("|") and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
-            rows = []
-            while i < len(lines) and lines[i].lstrip().startswith("|"):
-                if not _TABLE_RULE.match(lines[i]):
-                    rows.append(_cells(lines[i]))
-                i += 1
-            blocks.append(("table", rows))
-        elif _starts_list(line):
-            items, ordered = [], _ITEM.match(line).group(2)[0].isdigit()
-            while i < len(lines) and lines[i].strip():
-                m = _ITEM.match(lines[i])
-                if m and m.group(2)[0].isdigit() != ordered:
-                    break  # another kind of list starts
-                if m:
-                    items.append([m.group(2), m.group(3)])
-                else:  # a continuation line of the item
-                    items[-1][1] += " " + lines[i].strip()
-                i += 1
-                nxt = _ITEM.match(lines[i + 1]) if i + 1 < len(lines) else None
-                if i < len(lines) and not lines[i].strip() and nxt and nxt.group(2)[0].isdigit() == ordered:
-                    i += 1  # a loose list: items separated by blank lines
-            blocks.append(("list", [tuple(x) for x in items]))
-        else:
-            para = []
-            while i < len(lines) and lines[i].strip() and not _starts_list(lines[i]) \
-                    and not lines[i].strip().startswith("$$") and not _FENCE.match(lines[i]):
-                para.append(lines[i].strip())
-                i += 1
-            text = " ".join(para)
-            if text.startswith("#"):
-                text = "**" + text.lstrip("#").strip() + "**"
-            blocks.append(("para", text))
-    return blocks
-
-
-def _starts_list(line: str) -> bool:
-    """A list starts with a bullet, or with the number 1 ("2020) weigh..." continues a paragraph)."""
-    m = _ITEM.match(line)
-    return bool(m) and (m.group(2) in "-*+" or m.group(2)[:-1] == "1")
-
-
-def _cells(row: str) -> list[str]:
-    row = row.strip()
-    row = row[1:] if row.startswith("|") else row
-    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
-    return [c.strip() for c in re.split(r"(?<!\\)\|", row)]
-
-
 # -- plain output ---------------------------------------------------------------------------
 
 
 class Plain:
     """Styled lines without rich, for the listings (`list`, `stats`) and `show`: importing and
-    running rich's console costs ~40-80 ms, a fifth or more of their start-up budget. Colours only on a terminal, and not
-    with NO_COLOR or TERM=dumb (rich's rules); the width is the terminal's (or $COLUMNS, or 80)."""
+    running rich's console costs ~40-80 ms, a fifth or more of their start-up budget. Colours
+    only on a terminal, and not with NO_COLOR or TERM=dumb (rich's rules); the width is the
+    terminal's (or $COLUMNS, or 80)."""
 
     CODES = {"bold": "1", "dim": "2", "italic": "3", "red": "31", "green": "32", "yellow": "33", "magenta": "35",
              "cyan": "36"}
