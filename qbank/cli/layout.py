@@ -6,7 +6,7 @@ a text is a list of words, each a list of (piece, styles) with its own escape co
 line break never cuts a style; the width of a word is that of its visible characters
 (terminal.width). `Plain` (terminal.py) decides whether there are colours at all.
 
-    lines = wrap(inline_words("the $\\sqrt{d_k}$ scale", out), 60, first="  • ", rest="    ")
+    lines = wrap(inline_words("the $\\sqrt{d_k}$ scale"), 60, out, first="  • ", rest="    ")
     lines = markdown_lines(e.detailed, out, 80)
 """
 
@@ -138,9 +138,9 @@ def text_words(text: str, *styles: str) -> list[Word]:
     return _words([(" ".join(text.split()), styles)])
 
 
-def inline_words(text: str, *styles: str) -> list[Word]:
-    """A short text (a question, a claim): notation and math as Unicode, `code` bold cyan,
-    **bold** bold, math italic (as terminal.inline)."""
+def inline_pieces(text: str, *styles: str) -> list[Piece]:
+    """A short text (a question, a claim) as styled pieces: notation and math as Unicode, `code`
+    bold cyan, **bold** bold, math italic. terminal.inline makes a rich Text of the same pieces."""
     pieces: list[Piece] = []
     text, last = " ".join(text.split()), 0
     for m in INLINE_MARKUP.finditer(text):
@@ -155,7 +155,12 @@ def inline_words(text: str, *styles: str) -> list[Word]:
                            (*styles, "italic")))
         last = m.end()
     pieces.append((notation(text[last:]), styles))
-    return _words(pieces)
+    return pieces
+
+
+def inline_words(text: str, *styles: str) -> list[Word]:
+    """`inline_pieces` as words."""
+    return _words(inline_pieces(text, *styles))
 
 
 def _md_pieces(text: str, styles: tuple[str, ...]) -> list[Piece]:

@@ -576,22 +576,15 @@ INLINE_MARKUP = re.compile(r"`([^`\n]+)`|\*\*(.+?)\*\*|" + _DISPLAY + "|" + INLI
 
 
 def inline(text: str):
-    """A rich Text for a short paragraph: math and plain notation as Unicode, `code` and
-    **bold** styled."""
+    """A rich Text for a short paragraph (the quiz's panels): the pieces of layout.inline_pieces,
+    math and plain notation as Unicode, `code` and **bold** styled."""
     from rich.text import Text
 
-    out, last = Text(), 0
-    for m in INLINE_MARKUP.finditer(text):
-        out.append(notation(text[last:m.start()]))
-        code, bold, display, math = m.groups()
-        if code is not None:
-            out.append(code, style="bold cyan")
-        elif bold is not None:
-            out.append(notation(bold), style="bold")
-        else:
-            out.append(tex_to_unicode(display if display is not None else math), style="italic")
-        last = m.end()
-    out.append(notation(text[last:]))
+    from qbank.cli.layout import inline_pieces
+
+    out = Text()
+    for piece, styles in inline_pieces(text):
+        out.append(piece, style=" ".join(styles))
     return out
 
 

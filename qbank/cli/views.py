@@ -177,7 +177,8 @@ def claims_and_errata(e: Entry, out: terminal.Plain) -> list[str]:
     for x in e.errata:
         lines += wrap([*text_words(source_title(x.source), "bold"), *text_words("says:"), *inline_words(x.says)],
                       cols, out, first=" • ")
-        lines += wrap([*text_words("What is right:", "bold", "green"), *inline_words(x.correct)], cols, out, first="   ")
+        lines += wrap([*text_words("What is right:", "bold", "green"), *inline_words(x.correct)], cols, out,
+                      first="   ")
         if x.check:
             verdict = report.verdict(x.check).outcome if report is not None else None
             lines.append(node(x.check, f" (shows it; {verdict})" if verdict else " (shows it)"))

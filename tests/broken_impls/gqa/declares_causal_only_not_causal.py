@@ -3,15 +3,14 @@ causal mask: every position reads the whole sequence, future included. The decla
 excuses nothing: the checks that compare it with PyTorch under the causal mask, and decoding
 with a cache against the full causal forward, fail."""
 
-import torch
 import torch.nn.functional as F
-from torch import nn
 
-from solutions.rope import apply_rope
+from tests.capability_impls import llama_style
 
 # other components the checks of this one run with (correct ones)
 from solutions.gqa import grouped_query_attention  # noqa: F401
 from solutions.kv_cache import KVCache, decode_step  # noqa: F401
+from solutions.rope import apply_rope  # noqa: F401
 
 MUST_FAIL = [
     "checks/test_gqa.py::test_the_module_equals_multi_head_attention_with_each_kv_head_repeated_for_its_group",
@@ -21,26 +20,11 @@ MUST_FAIL = [
 ]
 
 
-class GroupedQueryAttention(nn.Module):
-    causal_only = True
-    mask_format = None
-
-    def __init__(self, d_model, n_heads, n_kv_heads, bias=False, rope_base=None):
-        super().__init__()
-        Dk = d_model // n_heads
-        self.n_heads, self.n_kv_heads, self.rope_base = n_heads, n_kv_heads, rope_base
-        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
-        self.k_proj = nn.Linear(d_model, n_kv_heads * Dk, bias=bias)
-        self.v_proj = nn.Linear(d_model, n_kv_heads * Dk, bias=bias)
-        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+class GroupedQueryAttention(llama_style.GroupedQueryAttention):
+    """tests/capability_impls/llama_style.py's module (causal_only = True, mask_format = None)
+    with the one bug."""
 
     def forward(self, x):
         B, T, D = x.shape
-        q = self.q_proj(x).view(B, T, self.n_heads, -1).transpose(1, 2)
-        k = self.k_proj(x).view(B, T, self.n_kv_heads, -1).transpose(1, 2)
-        v = self.v_proj(x).view(B, T, self.n_kv_heads, -1).transpose(1, 2)
-        if self.rope_base is not None:
-            positions = torch.arange(T)
-            q, k = apply_rope(q, positions, self.rope_base), apply_rope(k, positions, self.rope_base)
-        out = F.scaled_dot_product_attention(q, k, v, enable_gqa=True)  # the bug: is_causal=True is missing
+        out = F.scaled_dot_product_attention(*self.heads(x), enable_gqa=True)  # the bug: is_causal=True is missing
         return self.out_proj(out.transpose(1, 2).reshape(B, T, D))
