@@ -42,12 +42,11 @@ import re
 import sys
 import time
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-import torch
-import torch.testing
 from hypothesis import HealthCheck, Phase, settings
 
 from qbank.contract import NAMES
@@ -76,7 +75,7 @@ for _name in ("fast", "thorough", "grade"):
 
 # -- assert_close says what it got and what it expected ------------------------------------
 
-_torch_assert_close = torch.testing.assert_close
+_torch_assert_close = None  # torch's own, once install_torch_hooks has run
 
 
 def assert_close(actual, expected, *args, **kwargs):
@@ -96,8 +95,29 @@ def assert_close(actual, expected, *args, **kwargs):
         raise
 
 
-assert_close.__wrapped__ = _torch_assert_close
-torch.testing.assert_close = assert_close  # before any check file does `from torch.testing import assert_close`
+def install_torch_hooks() -> None:
+    """Import torch and set it up for the checks (once per process, before any check file is
+    imported): one intra-op thread, assert_close wrapped, torch._dynamo left unloaded. Not at
+    import: pytest-xdist's controller loads this file too, runs no check, and would pay ~2.5 s
+    of torch import before starting its workers."""
+    global _torch_assert_close
+    import torch
+    import torch.testing
+
+    if _torch_assert_close is not None:
+        return
+    _torch_assert_close = assert_close.__wrapped__ = torch.testing.assert_close
+    torch.testing.assert_close = assert_close  # before any check file does `from torch.testing import assert_close`
+    # The checks' tensors are small, so one intra-op thread costs little; with two, when the other
+    # core is busy, torch's thread pool waits for it (nn.BatchNorm1d: ~65 ms a call, not 50 µs).
+    torch.set_num_threads(1)
+    # assert_close imports torch.distributed.tensor on its first call to look for DTensors
+    # (~1 s); no check compares DTensors.
+    import torch.testing._comparison as comparing
+
+    if hasattr(comparing, "_HAS_DTENSOR"):
+        comparing._HAS_DTENSOR = False
+    _defer_dynamo_import()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -122,16 +142,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # The checks' tensors are small, so one intra-op thread costs little; with two, when the other
-    # core is busy, torch's thread pool waits for it (nn.BatchNorm1d: ~65 ms a call, not 50 µs).
-    torch.set_num_threads(1)
-    # assert_close imports torch.distributed.tensor on its first call to look for DTensors
-    # (~1 s); no check compares DTensors.
-    import torch.testing._comparison as comparing
-
-    if hasattr(comparing, "_HAS_DTENSOR"):
-        comparing._HAS_DTENSOR = False
-    _defer_dynamo_import()
+    if not (config.getoption("numprocesses", None) and not hasattr(config, "workerinput")):
+        install_torch_hooks()  # not in pytest-xdist's controller (-n N), which runs no check
     profile = config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE", "fast")
     if os.environ.get("CI") and not profile.endswith("-ci") and f"{profile}-ci" in settings._profiles:
         profile = f"{profile}-ci"
@@ -453,7 +465,7 @@ class _Report:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "implementation": self.impl,
-                "torch": torch.__version__, "python": platform.python_version(),
+                "torch": metadata.version("torch"), "python": platform.python_version(),
                 "seed": self.config.getoption("hypothesis_seed", None),
                 "checks": dict(sorted(self.checks.items()))}
         if self.config._qbank_error:

@@ -7,13 +7,23 @@ Hypothesis profile (each check's explicit examples first, then 20 drawn ones).""
 from __future__ import annotations
 
 import json
+from importlib.util import find_spec
 from pathlib import Path
+
+import pytest
 
 from qbank.bank.checks import check_functions
 from tests.pytest_fork import run_reported
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ("--hypothesis-profile", "grade")
+
+
+def requires(module: str) -> pytest.MarkDecorator:
+    """Skip a test file when `module` is not installed, without importing it while collecting
+    (transformers takes ~1.3 s to import, in every pytest-xdist worker that collects the file)."""
+    return pytest.mark.skipif(find_spec(module) is None,
+                              reason=f"{module} is not installed: it is in the `oracles` extra (make setup)")
 
 
 def graded_nodes(*files: str) -> list[str]:

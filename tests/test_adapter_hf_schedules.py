@@ -11,14 +11,12 @@ there is to it.
 import math
 from pathlib import Path
 
-import pytest
-
-from tests.library_run import run_library
+from tests.library_run import requires, run_library
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS = "checks/test_lr_schedule.py"
 
-pytest.importorskip("transformers")
+pytestmark = requires("transformers")
 
 
 def test_transformers_schedules_pass_every_schedule_check(tmp_path):

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.library_run import run_library
+from tests.library_run import requires, run_library
 
-pytest.importorskip("transformers", reason="Hugging Face transformers is in the `oracles` extra (make setup)")
+pytestmark = requires("transformers")
 
 ROOT = Path(__file__).resolve().parents[1]
 ADAPTER = "qbank.adapters.huggingface"

@@ -230,7 +230,9 @@ def test_the_checks_assert_close_carries_the_comparison_and_the_default_profile_
     import torch
     from hypothesis import Phase, settings
 
-    import checks.conftest  # noqa: F401 - wraps torch.testing.assert_close, registers the profiles
+    import checks.conftest  # registers the profiles
+
+    checks.conftest.install_torch_hooks()  # wraps torch.testing.assert_close (as pytest_configure does)
 
     with pytest.raises(AssertionError) as caught:
         torch.testing.assert_close(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 3.0]))
