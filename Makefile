@@ -1,5 +1,6 @@
 # Two commands for a fresh machine (see README):
-#   make setup   install everything into .venv, then run the main job (prove the bank, build the site)
+#   make setup   install everything into .venv, then run the main job (prove the bank and its checks,
+#                build the site)
 #   make test    run every check and every test
 # The torch CPU wheel is installed first: a bare `pip install torch` would pull a multi-GB CUDA build.
 
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 REPORT := build/verification.json
 
-.PHONY: setup install browser main verify site test test-slow mutants clean
+.PHONY: setup install browser main verify proofs site test test-slow mutants clean
 
 setup: install browser main
 
@@ -28,12 +29,20 @@ browser:
 # The site is built even when a check fails, so it shows the failure; the exit status still reports it.
 main:
 	@status=0; $(MAKE) --no-print-directory verify || status=$$?; \
+	$(MAKE) --no-print-directory proofs || status=$$?; \
 	$(MAKE) --no-print-directory site && exit $$status
 
 # Prove every claim, writing the verdicts the site shows; then check every link of the bank.
 verify:
 	$(BIN)/pytest checks -q -p no:cacheprovider --qbank-report $(REPORT)
 	$(BIN)/qbank validate
+
+# Prove the checks themselves (tests/proof_runs.py, ~1 min on 2 cores): each check that grades code
+# fails for a classic bug (the kill matrix) and passes with PyTorch's and Hugging Face's own code and
+# with GPT-2- and LLaMA-style code bases; writes build/check-proofs.json, shown on each check's page.
+# `make test` asserts on the same runs, and reuses them while nothing they read has changed.
+proofs:
+	$(BIN)/python -m tests.proof_runs
 
 site:
 	NO_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict --quiet

@@ -15,7 +15,10 @@ into MkDocs (nothing it generates is ever written into the repository):
 - on_env: wait for the figures (before MkDocs copies the static files).
 
 The report is `build/verification.json` unless `$QBANK_REPORT` or `extra.qbank.report`
-says otherwise; without one every check shows "not run".
+says otherwise; without one every check shows "not run". The proofs of the checks (the bugs
+each fails for, the libraries each passes with) are `build/check-proofs.json` unless
+`$QBANK_PROOFS` or `extra.qbank.proofs` says otherwise; without them the check pages leave
+them out. An unreadable report or proofs file fails the build, naming it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ if str(ROOT) not in sys.path:  # this checkout's qbank, even if the venv has ano
     sys.path.insert(0, str(ROOT))
 
 from qbank.bank.validate import validate  # noqa: E402
+from qbank.grading.verification import ReportError  # noqa: E402
 from qbank.site import render  # noqa: E402
 from qbank.site.figures import FIGURES  # noqa: E402
 log = logging.getLogger("mkdocs.hooks.qbank")  # under "mkdocs": a warning fails a --strict build
@@ -59,7 +63,12 @@ def on_config(config):
                           + (f"\n  ... and {more} more (run `qbank validate`)" if more else ""))
     for problem in checked.problems:  # `mkdocs serve`: the valid questions still render
         log.warning("qbank: %s", problem)
-    site = render.collect(ROOT, report, checked.bank, reads=checked.reads)
+    env_proofs = os.environ.get("QBANK_PROOFS")
+    proofs = Path(env_proofs).resolve() if env_proofs else ROOT / extra.get("proofs", "build/check-proofs.json")
+    try:
+        site = render.collect(ROOT, report, checked.bank, reads=checked.reads, proofs=proofs)
+    except ReportError as e:
+        raise PluginError(str(e)) from e
     config.nav = render.nav(site)
     config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(ROOT)]
     _state.clear()

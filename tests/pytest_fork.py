@@ -135,7 +135,7 @@ CACHE = ROOT / "build" / ".cache" / "test-runs"
 INPUTS = ["checks", "solutions", "qbank/__init__.py", "qbank/errors.py", "qbank/contract", "qbank/grading",
           "qbank/adapters", "qbank/bank/__init__.py", "qbank/bank/checks.py", "qbank/bank/loader.py",
           "tests/__init__.py", "tests/broken_impls", "tests/capability_impls", "tests/unloadable_impls", "tests/pytest_fork.py",
-          "tests/library_run.py", "conftest.py", "pyproject.toml"]
+          "tests/proof_runs.py", "conftest.py", "pyproject.toml"]
 REPORT = "<report>"
 
 

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.library_run import run_library
+from tests.proof_runs import LIBRARIES, run_library
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECK_FILES = ["checks/test_cross_entropy.py", "checks/test_sampling.py", "checks/test_beam_search.py",
-               "checks/test_speculative.py"]
+CHECK_FILES = LIBRARIES["hf-generation"].files
 # contract names of these components that Hugging Face has no public function for
 LEFT_OUT = {"cross_entropy", "perplexity", "bits_per_byte",  # PyTorch's F.cross_entropy covers the first
             "acceptance_probability", "residual_distribution"}
@@ -31,7 +30,7 @@ def test_hugging_face_generation_passes_every_decoding_and_loss_check(tmp_path):
 
     names = {n.name for c in ("cross_entropy", "sampling", "beam_search", "speculative") for n in COMPONENTS[c].names}
     assert {n for n in names if not hasattr(adapter, n)} == LEFT_OUT
-    run = run_library("qbank.adapters.hf_generation", CHECK_FILES, tmp_path / "report.json")
+    run = run_library("hf-generation", tmp_path / "report.json")
     checks = run["checks"]
     failed = {node: e["message"] for node, e in checks.items() if e["outcome"] == "failed"}
     assert run["returncode"] == 0 and not failed, failed or run["stdout"][-3000:]

@@ -11,16 +11,16 @@ there is to it.
 import math
 from pathlib import Path
 
-from tests.library_run import requires, run_library
+from tests.proof_runs import LIBRARIES, requires, run_library
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKS = "checks/test_lr_schedule.py"
+(CHECKS,) = LIBRARIES["hf-schedules"].files
 
 pytestmark = requires("transformers")
 
 
 def test_transformers_schedules_pass_every_schedule_check(tmp_path):
-    run = run_library("qbank.adapters.hf_schedules", [CHECKS], tmp_path / "report.json")
+    run = run_library("hf-schedules", tmp_path / "report.json")
     assert run["returncode"] == 0, run["stdout"][-3000:]
     checks = run["checks"]
     from qbank.bank.checks import check_functions

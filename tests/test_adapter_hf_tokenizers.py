@@ -17,13 +17,13 @@ tokenizers = pytest.importorskip("tokenizers")
 
 from qbank.adapters import hf_tokenizers as hf  # noqa: E402
 from solutions import bpe as reference  # noqa: E402
-from tests.library_run import run_library  # noqa: E402
+from tests.proof_runs import run_library  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_hf_tokenizers_passes_every_bpe_check(tmp_path):
-    run = run_library("qbank.adapters.hf_tokenizers", ["checks/test_bpe.py"], tmp_path / "report.json")
+    run = run_library("hf-tokenizers", tmp_path / "report.json")
     assert run["returncode"] == 0, run["stdout"][-3000:]
     checks = run["checks"]
     assert checks and all(e["outcome"] == "passed" for e in checks.values()), checks

@@ -13,20 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.library_run import requires, run_library
+from tests.proof_runs import LIBRARIES, requires, run_library
 
 pytestmark = requires("transformers")
 
 ROOT = Path(__file__).resolve().parents[1]
-ADAPTER = "qbank.adapters.huggingface"
 
-# One line per component the adapter covers.
-CHECK_FILES = [
-    "checks/test_rms_norm.py",  # LlamaRMSNorm
-    "checks/test_swiglu.py",  # LlamaMLP
-    "checks/test_decoder_block.py",  # LlamaDecoderLayer
-    "checks/test_accounting.py",  # LlamaDecoderLayer, counted on the meta device
-]
+CHECK_FILES = LIBRARIES["hf-llama"].files  # one per component the adapter covers
 # Names at least one passing check must read from the adapter.
 EXERCISED = {"RMSNorm", "SwiGLU", "DecoderBlock"}
 # Names transformers has no implementation of (their checks skip, naming them): its configs store
@@ -36,7 +29,7 @@ ABSENT = {"swiglu_hidden_width"}
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> dict:
-    return run_library(ADAPTER, CHECK_FILES, tmp_path_factory.mktemp("hf") / "report.json", timeout=600)
+    return run_library("hf-llama", tmp_path_factory.mktemp("hf") / "report.json")
 
 
 def test_no_check_rejects_hugging_faces_llama_code(report):

@@ -15,19 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.library_run import requires, run_library
+from tests.proof_runs import LIBRARIES, requires, run_library
 
 pytestmark = requires("transformers")
 
 ROOT = Path(__file__).resolve().parents[1]
-ADAPTER = "qbank.adapters.huggingface"
 
-CHECK_FILES = [
-    "checks/test_rope.py",  # LlamaRotaryEmbedding, apply_rotary_pos_emb, GPT-J's interleaved rotation
-    "checks/test_gqa.py",  # LlamaAttention with num_key_value_heads < num_attention_heads, SDPA's grouping
-    "checks/test_kv_cache.py",  # DynamicCache, causal_mask_function
-    "checks/test_sliding_window.py",  # DynamicSlidingWindowLayer, sliding_window_causal_mask_function
-]
+CHECK_FILES = LIBRARIES["hf-attention"].files
 # Names at least one passing check must read from the adapter.
 EXERCISED = {"rope_frequencies", "apply_rope", "apply_rope_interleaved", "grouped_query_attention",
              "GroupedQueryAttention", "KVCache", "RollingKVCache", "causal_mask_lower_right",
@@ -41,7 +35,7 @@ ABSENT = {"interleaved_to_halves", "FeedForward", "CrossAttention", "scaled_dot_
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> dict:
-    return run_library(ADAPTER, CHECK_FILES, tmp_path_factory.mktemp("hf-attention") / "report.json", timeout=900)
+    return run_library("hf-attention", tmp_path_factory.mktemp("hf-attention") / "report.json")
 
 
 def test_no_check_rejects_hugging_faces_rope_attention_or_caches(report):

@@ -12,36 +12,22 @@ implementation passing every check is `pytest checks` itself.
 from __future__ import annotations
 
 import ast
-import json
 from pathlib import Path
 
 import pytest
 
 from qbank.bank.checks import check_functions
-from tests.pytest_fork import run_reported
+from tests.proof_runs import BROKEN, must_fail, run_kill_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
-BROKEN = ROOT / "tests" / "broken_impls"
 FILES = sorted(p for p in BROKEN.rglob("*.py") if p.name != "__init__.py")
-
-
-def must_fail(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "MUST_FAIL" for t in node.targets):
-            return set(ast.literal_eval(node.value))
-    return set()
 
 
 @pytest.fixture(scope="module")
 def matrix() -> dict[str, dict]:
     """'checks/test_x.py::test_y @ tests/broken_impls/c/bug.py' -> verdict. (A fixture: if the run
     fails, pytest reports that once for the module instead of running it again for each file.)"""
-    report = ROOT / "build" / "kill-matrix.json"
-    proc = run_reported(["checks", "-q", "-p", "no:cacheprovider", "--impl-each", str(BROKEN),
-                         "--hypothesis-profile", "kill", "--tb=no", "--qbank-report", str(report)], report)
-    assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads(report.read_text(encoding="utf-8"))["checks"]
+    return run_kill_matrix()["checks"]  # tests/proof_runs.py: written to build/kill-matrix.json
 
 
 def test_every_broken_implementation_declares_the_checks_it_must_fail():

@@ -20,17 +20,14 @@ window) skip naming `mask_format = None`. Its broken counterpart, declaring caus
 without being causal, is tests/broken_impls/gqa/declares_causal_only_not_causal.py.
 """
 
-import json
-import os
 from pathlib import Path
 
 import pytest
 
 from checks import capabilities as caps
-from tests.pytest_fork import run_reported
+from tests.proof_runs import run_code_base
 
 ROOT = Path(__file__).resolve().parents[1]
-GPT2_STYLE = "tests/capability_impls/gpt2_style.py"
 MH, MASK, ENC = "checks/test_multi_head.py::", "checks/test_masking.py::", "checks/test_encoder_layer.py::"
 
 # facts a causal-only, fused, pre-norm-only code base must still be graded on
@@ -60,7 +57,6 @@ MUST_SKIP = {
 
 
 GQA, KV, SW = "checks/test_gqa.py::", "checks/test_kv_cache.py::", "checks/test_sliding_window.py::"
-LLAMA_STYLE = "tests/capability_impls/llama_style.py"
 LLAMA_MUST_PASS = {
     GQA + "test_the_module_equals_multi_head_attention_with_each_kv_head_repeated_for_its_group",  # causal mask
     GQA + "test_with_rope_the_module_rotates_queries_and_keys_after_projecting_them_and_leaves_values_alone",
@@ -74,26 +70,14 @@ LLAMA_MUST_SKIP = {
 }
 
 
-def _grade(tmp_path_factory, impl: str, *files: str) -> dict:
-    tmp = tmp_path_factory.mktemp("caps")
-    report = tmp / "report.json"
-    env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp / "hypothesis")}
-    proc = run_reported([*files, "-q", "-p", "no:cacheprovider", "--hypothesis-profile", "grade", "--impl", impl,
-                         "--qbank-report", str(report)], report, env=env)
-    assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads(report.read_text())["checks"]
-
-
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict:
-    return _grade(tmp_path_factory, GPT2_STYLE, "checks/test_multi_head.py", "checks/test_masking.py",
-                  "checks/test_encoder_layer.py")
+def graded(tmp_path_factory) -> dict:  # tests/proof_runs.py: the code base on its check files, whole
+    return run_code_base("gpt2-style", tmp_path_factory.mktemp("caps") / "report.json")["checks"]
 
 
 @pytest.fixture(scope="module")
 def graded_llama(tmp_path_factory) -> dict:
-    return _grade(tmp_path_factory, LLAMA_STYLE, "checks/test_gqa.py", "checks/test_kv_cache.py",
-                  "checks/test_sliding_window.py")
+    return run_code_base("llama-style", tmp_path_factory.mktemp("caps") / "report.json")["checks"]
 
 
 CODE_BASES = {"gpt2": ("graded", MUST_PASS, MUST_SKIP), "llama": ("graded_llama", LLAMA_MUST_PASS, LLAMA_MUST_SKIP)}

@@ -20,7 +20,7 @@ import pytest
 
 from qbank.bank.checks import check_functions
 from qbank.grading.impl import contract_problem, load_implementation, near_misses
-from tests.library_run import run_library
+from tests.proof_runs import run_library
 from tests.pytest_fork import Run, run_reported
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,8 +48,8 @@ def first_reading(name: str) -> str:
 
 
 def test_pytorch_own_implementation_passes_every_check_that_reads_the_implementation(tmp_path):
-    # graded as a learner's file is, on every check that reads the implementation (tests/library_run.py)
-    run = run_library("qbank.adapters.pytorch", [], tmp_path / "report.json")
+    # graded as a learner's file is, on every check that reads the implementation (tests/proof_runs.py)
+    run = run_library("pytorch", tmp_path / "report.json")
     checks = run["checks"]
     assert run["returncode"] == 0, run["stdout"][-3000:]
     assert not outcomes(checks, "failed")

@@ -18,7 +18,7 @@ import yaml
 from qbank.bank.catalog import TITLE_MAX, default_title
 from qbank.bank.schema import DIFFICULTIES, TOPICS, Question
 from qbank.bank.validate import seed_index
-from qbank.grading.verification import ReportError, Verdict, Verification, load_verification
+from qbank.grading.verification import ReportError, Verdict, Verification, load_proofs, load_verification
 from qbank.site import render
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -395,6 +395,28 @@ def test_check_code_is_located_by_the_ast_decorators_included_and_shown_once():
     assert '--8<-- "checks/test_demo.py:2:6"' in page
     assert "## `test_rows_sum_to_one` { #test_rows_sum_to_one }" in page
     assert "AssertionError: row 2 is not 0" in page
+
+
+def test_a_check_page_lists_the_bugs_the_check_fails_for_collapsed_and_the_code_it_passes_with(tmp_path):
+    path = tmp_path / "check-proofs.json"
+    bug = "tests/broken_impls/attention/unscaled.py"
+    path.write_text(json.dumps({"checks": {PASSES: {"fails_for": [bug], "passes_with": ["pytorch", "hf-llama"]}},
+                                "sources": {bug: "The scores are not scaled.", "pytorch": "PyTorch's own modules",
+                                            "hf-llama": "Hugging Face's LLaMA"}}))
+    site = make_site(ran(**REPORT))
+    site.proofs = load_proofs(path)
+    page = render.render_check_file("checks/test_demo.py", site)
+    mine = page[page.index("{ #test_rows_sum_to_one }"):]
+    mine = mine[:mine.index("```python")]  # the block sits under its own check, before its code
+    assert '??? success "Fails for 1 classic bug: it can fail"' in mine  # collapsed
+    assert f"    - The scores are not scaled. (`{bug}`)" in mine
+    assert "Passes with PyTorch's own modules, Hugging Face's LLaMA." in mine
+    assert page.count("classic bug") == 1  # the other checks have no proofs: nothing is shown for them
+    assert "classic bug" not in render.render_check_file("checks/test_demo.py", make_site(ran(**REPORT)))
+    assert not load_proofs(tmp_path / "none.json").checks
+    path.write_text("[1, 2]")
+    with pytest.raises(ReportError, match="check-proofs.json: not a proofs file.*make proofs"):
+        load_proofs(path)
 
 
 def test_the_report_is_read_and_a_broken_one_is_an_error_not_a_missing_one(tmp_path):

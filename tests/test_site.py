@@ -49,6 +49,8 @@ from tests.pytest_fork import CACHE, inputs_digest, prune, reuse_enabled
 
 ROOT = Path(__file__).resolve().parents[1]
 FAIL_MESSAGE = "AssertionError: deliberately failed by tests/test_site.py"
+PROVEN_BUG_FILE = "tests/broken_impls/attention/unscaled.py"
+PROVEN_BUG = "A bug made up by tests/test_site.py for its one proven check."
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"]
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "true"}
@@ -66,6 +68,7 @@ class Built:
     failing: Question  # one of its claims' checks failed in the report (not its last claim)
     failed_check: str
     not_run: str  # left out of the report
+    proven: str  # the one check the made-up proofs say fails for PROVEN_BUG and passes with PyTorch
     seconds: float
 
     def html(self, url: str) -> str:
@@ -86,17 +89,23 @@ def built(tmp_path_factory) -> Built:
     report = tmp / "verification.json"
     report.write_text(json.dumps({"generated": "2026-01-01T00:00:00+0000", "implementation": "solutions",
                                   "torch": "test-torch", "python": "3", "checks": verdicts}))
-    # The build is a function of the files it reads, the report and the installed packages: one
-    # made from the same ones is reused (tests/pytest_fork.py; QBANK_TEST_CACHE=0 builds anyway).
-    key = hashlib.sha256((inputs_digest(*SITE_INPUTS) + report.read_text()).encode()).hexdigest()[:24]
+    proven = next(n for n in checks if n.startswith("checks/test_attention.py::"))  # made-up proofs of one check
+    proofs = tmp / "check-proofs.json"
+    proofs.write_text(json.dumps({"checks": {proven: {"fails_for": [PROVEN_BUG_FILE], "passes_with": ["pytorch"]}},
+                                  "sources": {PROVEN_BUG_FILE: PROVEN_BUG, "pytorch": "PyTorch's own modules"}}))
+    # The build is a function of the files it reads, the report, the proofs and the installed
+    # packages: one made from the same ones is reused (tests/pytest_fork.py; QBANK_TEST_CACHE=0
+    # builds anyway).
+    key = hashlib.sha256((inputs_digest(*SITE_INPUTS) + report.read_text() + proofs.read_text()).encode()
+                         ).hexdigest()[:24]
     cached = CACHE / f"site-{key}"
     if reuse_enabled() and (cached / "index.html").is_file():
         print(f"\nsite reused from {cached.relative_to(ROOT)} (built from the same files)")
         cached.touch()
-        return Built(cached, bank.by_id, failing, failed_check, not_run, 0.0)
+        return Built(cached, bank.by_id, failing, failed_check, not_run, proven, 0.0)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp / "site")],
-                          cwd=ROOT, env={**ENV, "QBANK_REPORT": str(report)}, capture_output=True, text=True,
+                          cwd=ROOT, env={**ENV, "QBANK_REPORT": str(report), "QBANK_PROOFS": str(proofs)}, capture_output=True, text=True,
                           timeout=300)
     seconds = time.perf_counter() - start
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
@@ -108,7 +117,7 @@ def built(tmp_path_factory) -> Built:
     shutil.rmtree(cached, ignore_errors=True)
     staging.rename(cached)
     prune("site-*", keep=2)
-    return Built(tmp / "site", bank.by_id, failing, failed_check, not_run, seconds)
+    return Built(tmp / "site", bank.by_id, failing, failed_check, not_run, proven, seconds)
 
 
 # --- the build ------------------------------------------------------------------------------
@@ -503,6 +512,26 @@ def test_at_phone_width_math_scrolls_visibly_without_clipping_and_lists_reflow(b
         box = badge.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, f"{path}: the checks column is cut off"
     phone.clean()
+
+
+@pytest.mark.browser
+def test_a_check_page_shows_the_bugs_the_check_fails_for_behind_a_click_and_what_it_passes_with(built, visit):
+    """The proofs of a check (tests/proof_runs.py, here made up): collapsed until asked for."""
+    file, name = built.proven.split("::")
+    visit.goto(f"/{file.removesuffix('.py')}/")
+    section = visit.page.locator(f"h2#{name}")
+    assert section.count() == 1
+    bugs = visit.page.locator("article details", has_text="Fails for 1 classic bug").first
+    assert bugs.count() == 1 and not bugs.evaluate("d => d.open")
+    assert not visit.page.get_by_text(PROVEN_BUG).is_visible()
+    visit.open("Fails for 1 classic bug")
+    assert visit.page.get_by_text(PROVEN_BUG).is_visible()
+    assert PROVEN_BUG_FILE in bugs.inner_text()
+    assert visit.page.get_by_text("Passes with PyTorch's own modules.").is_visible()
+    # under its own check: the next check's heading comes after the block, the previous one before it
+    assert section.evaluate("(h, d) => !!(h.compareDocumentPosition(d) & Node.DOCUMENT_POSITION_FOLLOWING)",
+                            bugs.element_handle())
+    visit.clean()
 
 
 @pytest.mark.browser

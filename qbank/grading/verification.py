@@ -96,3 +96,44 @@ def _verdict(entry: dict) -> Verdict:
                    entry.get("where") or "", compare if isinstance(compare, dict) else None,
                    entry.get("reproduce") or "", entry.get("case") or "", tuple(entry.get("notes") or ()),
                    entry.get("in_impl") or "")
+
+
+# -- the proofs of the checks themselves -------------------------------------------------------
+
+DEFAULT_PROOFS = Path("build") / "check-proofs.json"
+
+
+@dataclass(frozen=True)
+class Proofs:
+    """build/check-proofs.json (`python -m tests.proof_runs`, run by `make setup`'s main job):
+    for each check, the classic bugs it fails for (tests/broken_impls/) and the libraries and
+    code bases it passes with. Empty when the proofs were not run."""
+
+    checks: dict[str, dict] = field(default_factory=dict)  # node -> {'fails_for': [file], 'passes_with': [name]}
+    sources: dict[str, str] = field(default_factory=dict)  # a broken file or a library's name -> what it is
+    path: str | None = None
+    generated: str | None = None
+
+    def fails_for(self, check: str) -> list[tuple[str, str]]:
+        """(file, its bug in one sentence) for each broken implementation the check fails."""
+        return [(f, self.sources.get(f, "")) for f in self.checks.get(check, {}).get("fails_for", [])]
+
+    def passes_with(self, check: str) -> list[str]:
+        """What each library or code base the check passes with is."""
+        return [self.sources.get(n, n) for n in self.checks.get(check, {}).get("passes_with", [])]
+
+
+def load_proofs(path: Path) -> Proofs:
+    """The proofs at `path`, or empty ones if there are none."""
+    if not path.is_file():
+        return Proofs()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        checks = {str(node): {"fails_for": [str(f) for f in entry.get("fails_for", [])],
+                              "passes_with": [str(n) for n in entry.get("passes_with", [])]}
+                  for node, entry in data["checks"].items()}
+        sources = {str(k): str(v) for k, v in data.get("sources", {}).items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ReportError(f"{path}: not a proofs file ({type(e).__name__}: {e}); "
+                          f"delete it or regenerate it with `make proofs`") from e
+    return Proofs(checks, sources, str(path), data.get("generated"))

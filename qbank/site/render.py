@@ -47,7 +47,7 @@ from qbank.bank.checks import check_functions
 from qbank.bank.loader import Bank, load_bank
 from qbank.bank.schema import DIFFICULTIES, KINDS, TOPICS, Question
 from qbank.bank.validate import SECTION, SeedIndex, item_label, seed_index
-from qbank.grading.verification import Verdict, Verification, load_verification
+from qbank.grading.verification import Proofs, Verdict, Verification, load_proofs, load_verification
 
 LABELS = {"passed": "passed", "failed": "failed", "skipped": "skipped", "not run": "not run",
           "unprovable": "no check"}
@@ -103,6 +103,7 @@ class Site:
     solution_sections: dict[str, set[str]] = field(default_factory=dict)  # solutions/x.py -> snippet names
     stale: str | None = None  # why the report may be out of date, if it may
     check_rest: dict[str, str] = field(default_factory=dict)  # checks/test_x.py -> line ranges of its helpers
+    proofs: Proofs = field(default_factory=Proofs)  # the bugs each check fails for, the code it passes with
 
     def __post_init__(self) -> None:
         self.by_id = {q.id: q for q in self.questions}
@@ -138,8 +139,9 @@ def statement(entry) -> str:
 
 
 def collect(root: Path, report: Path, bank: Bank | None = None, figures: bool = True,
-            reads: dict[str, set[str]] | None = None) -> Site:
-    """Read everything the pages show. `report` missing means every check is "not run".
+            reads: dict[str, set[str]] | None = None, proofs: Path | None = None) -> Site:
+    """Read everything the pages show. `report` missing means every check is "not run";
+    `proofs` (build/check-proofs.json) missing, that no check page lists bugs or libraries.
     `reads` (check -> the contract names it reads) is `qbank.bank.checks.check_functions(root)`,
     the reading `qbank validate` holds kinds to; pass its report's to read the checks once."""
     bank = bank or load_bank(root)
@@ -158,7 +160,8 @@ def collect(root: Path, report: Path, bank: Bank | None = None, figures: bool = 
                                               if SECTION.format(name=n.name) in text}
     verification = load_verification(report)
     site = Site(questions, checks, docs, seed_index(), verification,
-                solution_sections=sections, stale=_staleness(root, verification), check_rest=rest)
+                solution_sections=sections, stale=_staleness(root, verification), check_rest=rest,
+                proofs=load_proofs(proofs) if proofs else Proofs())
     if figures:
         from qbank.site.figures import FIGURES
 
@@ -797,11 +800,24 @@ def render_check_file(file: str, site: Site) -> str:
             out.append("")
         else:
             out += ["*No question claims this check yet.*", ""]
+        out += proof_lines(site.proofs, info.node)
         out += ["```python", f'--8<-- "{file}:{info.start}:{info.end}"', "```", ""]
     if site.check_rest.get(file):
         out += ['??? note "The rest of the file: imports and helpers"', "", "    ```python",
                 f'    --8<-- "{file}:{site.check_rest[file]}"', "    ```", ""]
     return "\n".join(out)
+
+
+def proof_lines(proofs: Proofs, node: str) -> list[str]:
+    """What proves a check itself: the classic bugs it fails for (so it can fail) and the
+    libraries and code bases it passes with (so it accepts correct code written by others)."""
+    out = []
+    if bugs := proofs.fails_for(node):
+        out += [f'??? success "Fails for {_n(len(bugs), "classic bug")}: it can fail"', "",
+                *(_indent(f"- {_html(bug)} (`{file}`)") for file, bug in bugs), ""]
+    if passes := proofs.passes_with(node):
+        out += ["Passes with " + ", ".join(_html(p) for p in passes) + ".", ""]
+    return out
 
 
 def render_errata_page(site: Site) -> str:
