@@ -14,6 +14,11 @@ into MkDocs (nothing it generates is ever written into the repository):
 - on_page_markdown: expand `<!-- qbank:NAME -->` shortcodes in the hand-written pages.
 - on_env: wait for the figures (before MkDocs copies the static files).
 
+`QBANK_PAGES=questions/kv-cache.md,checks/test_attention.md mkdocs serve` previews only those
+generated pages (in seconds, with --no-strict: their links to the others dangle). A full build
+writes `qbank-build.txt` into the site: the hash of everything it was built from
+(qbank.site.digest), so a reader can tell whether a built site is still current.
+
 The report is `build/verification.json` unless `$QBANK_REPORT` or `extra.qbank.report`
 says otherwise; without one every check shows "not run". The proofs of the checks (the bugs
 each fails for, the libraries each passes with) are `build/check-proofs.json` unless
@@ -42,6 +47,7 @@ if str(ROOT) not in sys.path:  # this checkout's qbank, even if the venv has ano
 
 from qbank.bank.validate import validate  # noqa: E402
 from qbank.grading.verification import ReportError  # noqa: E402
+from qbank.site.digest import STAMP, site_digest  # noqa: E402
 from qbank.site import render  # noqa: E402
 from qbank.site.figures import FIGURES  # noqa: E402
 log = logging.getLogger("mkdocs.hooks.qbank")  # under "mkdocs": a warning fails a --strict build
@@ -69,10 +75,14 @@ def on_config(config):
         site = render.collect(ROOT, report, checked.bank, reads=checked.reads, proofs=proofs)
     except ReportError as e:
         raise PluginError(str(e)) from e
+    only = [p.strip() for p in os.environ.get("QBANK_PAGES", "").split(",") if p.strip()]
     config.nav = render.nav(site)
     config.mdx_configs.setdefault("pymdownx.snippets", {})["base_path"] = [str(ROOT)]
     _state.clear()
     _state["site"] = site
+    _state["only"] = only
+    # a full build stamps the site with what it was built from (qbank.site.digest)
+    _state["digest"] = None if only else site_digest(ROOT, report, proofs)
     log.info("qbank: %d questions, report %s", len(site.questions),
              site.verification.path or "missing (every check 'not run')")
     return config
@@ -80,7 +90,14 @@ def on_config(config):
 
 def on_files(files, config):
     site = _state["site"]
-    for uri, markdown in render.pages(site).items():
+    pages = render.pages(site)
+    if _state["only"]:  # QBANK_PAGES: a quick preview of these pages alone (their links to others dangle)
+        unknown = sorted(set(_state["only"]) - set(pages))
+        if unknown:
+            raise PluginError(f"QBANK_PAGES names {', '.join(unknown)}: not a generated page "
+                              f"(e.g. questions/kv-cache.md, checks/test_attention.md)")
+        pages = {uri: pages[uri] for uri in _state["only"]}
+    for uri, markdown in pages.items():
         files.append(File.generated(config, uri, content=markdown))
     for uri, text in render.starter_files().items():
         files.append(File.generated(config, uri, content=text))
@@ -100,6 +117,11 @@ def on_page_markdown(markdown, page, config, files):
 def on_env(env, config, files):
     _finish_figures()
     return env
+
+
+def on_post_build(config):
+    if _state.get("digest"):
+        (Path(config.site_dir) / STAMP).write_text(_state["digest"] + "\n", encoding="utf-8")
 
 
 def _figure_key() -> str:

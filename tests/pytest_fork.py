@@ -31,12 +31,12 @@ import multiprocessing
 import os
 import shutil
 import sys
-import sysconfig
 import tempfile
 from dataclasses import asdict, dataclass, field
 from functools import cache
-from importlib import metadata
 from pathlib import Path
+
+from qbank.site.digest import EXCLUDED, digest
 
 # Not Hypothesis: pytest rewrites its plugin's asserts, and warns when it was imported before.
 PRELOAD = ["torch", "numpy", "pytest"]
@@ -133,32 +133,17 @@ CACHE = ROOT / "build" / ".cache" / "test-runs"
 # qbank a check run loads (not the CLI, the site or the progress store: editing those leaves
 # these runs reused). A run that imports a file of the repository outside these is an error.
 INPUTS = ["checks", "solutions", "qbank/__init__.py", "qbank/errors.py", "qbank/contract", "qbank/grading",
-          "qbank/adapters", "qbank/bank/__init__.py", "qbank/bank/checks.py", "qbank/bank/loader.py",
+          "qbank/adapters", "qbank/site/__init__.py", "qbank/site/digest.py", "qbank/bank/__init__.py", "qbank/bank/checks.py", "qbank/bank/loader.py",
           "tests/__init__.py", "tests/broken_impls", "tests/capability_impls", "tests/unloadable_impls", "tests/pytest_fork.py",
           "tests/proof_runs.py", "conftest.py", "pyproject.toml"]
 REPORT = "<report>"
-
-
-NOT_INPUTS = {"build", ".git", ".venv", "mutants", ".hypothesis", ".pytest_cache", "qbank.egg-info", "__pycache__"}
 
 
 @cache
 def inputs_digest(*entries: str) -> str:
     """A hash of everything a run can depend on: the files under `entries` (default INPUTS; build
     output, caches and bytecode left out), the installed distributions and the Python version."""
-    h = hashlib.sha256(sys.version.encode())
-    for entry in entries or INPUTS:
-        path = ROOT / entry
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not NOT_INPUTS & set(p.relative_to(ROOT).parts)) \
-            if path.is_dir() else [path]
-        for f in files:
-            h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-    # the environment's packages (not whatever sys.path holds now: pytest adds folders as it imports)
-    site_packages = sorted({sysconfig.get_paths()[k] for k in ("purelib", "platlib")})
-    for name, version in sorted((d.metadata["Name"] or "", d.version)
-                                for d in metadata.distributions(path=site_packages)):
-        h.update(f"{name}={version}\n".encode())
-    return h.hexdigest()
+    return digest(ROOT, entries or INPUTS)
 
 
 def _declared(file: Path) -> bool:
@@ -168,7 +153,7 @@ def _declared(file: Path) -> bool:
         parts = file.resolve().relative_to(ROOT).parts
     except ValueError:
         return True  # outside the repository
-    if NOT_INPUTS & set(parts):
+    if EXCLUDED & set(parts):
         return True
     return any(parts[:len(Path(entry).parts)] == Path(entry).parts for entry in INPUTS)
 

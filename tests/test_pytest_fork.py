@@ -77,8 +77,10 @@ def test_a_changed_input_file_or_new_arguments_run_again(tree, tmp_path):
 def test_an_installed_package_of_another_version_runs_again(tree, tmp_path, monkeypatch):
     root, runs = tree
     run_once(root, tmp_path)
-    real = pytest_fork.metadata.distributions
-    monkeypatch.setattr(pytest_fork.metadata, "distributions",
+    from qbank.site import digest
+
+    real = digest.metadata.distributions
+    monkeypatch.setattr(digest.metadata, "distributions",
                         lambda **kw: [*real(**kw), type("D", (), {"metadata": {"Name": "torch-next"}, "version": "9"})()])
     inputs_digest.cache_clear()
     run_once(root, tmp_path)

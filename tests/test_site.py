@@ -1,8 +1,10 @@
 """The study site, built for real and driven in a real browser.
 
-The module builds the site once (`mkdocs build --strict` into a temporary folder) with a
-verification report made for the occasion: every check passed, except one deliberately
-failed and one left out (so "not run"). It then serves the build on 127.0.0.1 and drives
+The module drives the real site: `make setup`'s own build/site/ when its stamp says it is
+current (qbank.site.digest), else one built as `make site` builds it (`mkdocs build
+--strict`). What only a failure shows is driven on a few pages built with a made-up report and
+proofs (QBANK_PAGES): every check passed, except one deliberately failed and one left out (so
+"not run"). Both are served on 127.0.0.1; the module drives
 Debian's Chromium through Playwright (`executable_path`: `playwright install` cannot
 download browsers here), one browser for the whole module. Every request the pages make is
 recorded; any that is not for the local server is aborted and fails the test.
@@ -25,7 +27,6 @@ regardless.
 from __future__ import annotations
 
 import functools
-import hashlib
 import html
 import json
 import os
@@ -45,7 +46,8 @@ from qbank.bank.checks import collect_checks
 from qbank.bank.loader import load_bank
 from qbank.bank.schema import Question
 from qbank.bank.validate import seed_index
-from tests.pytest_fork import CACHE, inputs_digest, prune, reuse_enabled
+from qbank.site.digest import SITE_SOURCES, STAMP, digest, site_digest
+from tests.pytest_fork import CACHE, prune, reuse_enabled
 
 ROOT = Path(__file__).resolve().parents[1]
 FAIL_MESSAGE = "AssertionError: deliberately failed by tests/test_site.py"
@@ -54,9 +56,6 @@ PROVEN_BUG = "A bug made up by tests/test_site.py for its one proven check."
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"]
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "true"}
-# What a build reads: its configuration, the hand-written pages and assets, the bank, and the
-# checks and solutions its pages show (pymdownx.snippets); and this module, which makes its report.
-SITE_INPUTS = ("mkdocs.yml", "pyproject.toml", "site", "questions", "qbank", "checks", "solutions", "tests/test_site.py")
 
 pytestmark = pytest.mark.e2e
 
@@ -65,25 +64,75 @@ pytestmark = pytest.mark.e2e
 class Built:
     dir: Path
     questions: dict[str, Question]
-    failing: Question  # one of its claims' checks failed in the report (not its last claim)
-    failed_check: str
-    not_run: str  # left out of the report
-    proven: str  # the one check the made-up proofs say fails for PROVEN_BUG and passes with PyTorch
-    seconds: float
+    sample: Question  # a question with several claims, the one most tests open
 
     def html(self, url: str) -> str:
         return (self.dir / url / "index.html").read_text(encoding="utf-8")
 
 
+@dataclass
+class MadeUp(Built):
+    """A few pages built with a made-up report and proofs (QBANK_PAGES): one check failed, one not run."""
+
+    failed_check: str  # one of the sample's claims' checks, not its last
+    not_run: str  # left out of the report
+    not_run_in: Question  # a question that cites it
+    passing: Question  # a question that cites neither
+    proven: str  # the one check the made-up proofs say fails for PROVEN_BUG and passes with PyTorch
+
+
+def _build(out: Path, key: str, env: dict[str, str], strict: bool = True) -> Path:
+    """`mkdocs build` into the cache under `key` (made once from the same inputs, then reused:
+    tests/pytest_fork.py; QBANK_TEST_CACHE=0 builds anyway); the folder."""
+    cached = CACHE / f"site-{key[:24]}"
+    if reuse_enabled() and (cached / "index.html").is_file():
+        cached.touch()
+        return cached
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict" if strict else "--no-strict", "--site-dir", str(out)],
+                          cwd=ROOT, env={**ENV, **env}, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"mkdocs build failed:\n{proc.stdout}\n{proc.stderr}"
+    assert not strict or "WARNING" not in proc.stderr, proc.stderr
+    CACHE.mkdir(parents=True, exist_ok=True)
+    staging = CACHE / f".site-{key[:24]}.{os.getpid()}"
+    shutil.copytree(out, staging)
+    shutil.rmtree(cached, ignore_errors=True)
+    staging.rename(cached)
+    prune("site-*", keep=3)
+    return cached
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Built:
-    tmp = tmp_path_factory.mktemp("site")
+    """The real site: what `make site` builds, from build/verification.json and
+    build/check-proofs.json (either may be missing). `make setup`'s own build/site/ is used when
+    its stamp says it was built from exactly what a build would read now (qbank.site.digest);
+    otherwise the site is built, strict, like `make site`."""
     bank = load_bank(ROOT)
+    report, proofs = ROOT / "build" / "verification.json", ROOT / "build" / "check-proofs.json"
+    key = site_digest(ROOT, report, proofs)
+    main = ROOT / "build" / "site"
+    stamp = main / STAMP
+    if reuse_enabled() and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == key:
+        folder = main
+    else:
+        folder = _build(tmp_path_factory.mktemp("site") / "site", key,
+                        {"QBANK_REPORT": str(report), "QBANK_PROOFS": str(proofs)})
+    assert (folder / STAMP).read_text(encoding="utf-8").strip() == key
+    sample = bank.by_id.get("why-scale-by-sqrt-dk") or next(q for q in bank.questions if len(q.claims) >= 3)
+    return Built(folder, bank.by_id, sample)
+
+
+@pytest.fixture(scope="module")
+def made_up(built, tmp_path_factory) -> MadeUp:
+    tmp = tmp_path_factory.mktemp("made-up")
     checks, _ = collect_checks(ROOT / "checks")
-    failing = bank.by_id.get("why-scale-by-sqrt-dk") or next(q for q in bank.questions if len(q.claims) >= 3)
-    failed_check = failing.claims[1].check or failing.checks[0]  # a claim with claims after it
-    claimed = sorted({n for q in bank.questions for n in q.checks if n in checks})
-    not_run = next(n for n in reversed(claimed) if n not in failing.checks)
+    sample = built.sample
+    failed_check = sample.claims[1].check or sample.checks[0]  # a claim with claims after it
+    claimed = sorted({n for q in built.questions.values() for n in q.checks if n in checks})
+    not_run = next(n for n in reversed(claimed) if n not in sample.checks)
+    not_run_in = next(q for q in built.questions.values() if not_run in q.checks)
+    passing = next(q for q in built.questions.values() if failed_check not in q.checks
+                   and not_run not in q.checks and q.checks)
     verdicts = {n: {"outcome": "passed", "duration": 0.01, "message": ""} for n in checks if n != not_run}
     verdicts[failed_check] = {"outcome": "failed", "duration": 0.02, "message": FAIL_MESSAGE}
     report = tmp / "verification.json"
@@ -93,31 +142,11 @@ def built(tmp_path_factory) -> Built:
     proofs = tmp / "check-proofs.json"
     proofs.write_text(json.dumps({"checks": {proven: {"fails_for": [PROVEN_BUG_FILE], "passes_with": ["pytorch"]}},
                                   "sources": {PROVEN_BUG_FILE: PROVEN_BUG, "pytorch": "PyTorch's own modules"}}))
-    # The build is a function of the files it reads, the report, the proofs and the installed
-    # packages: one made from the same ones is reused (tests/pytest_fork.py; QBANK_TEST_CACHE=0
-    # builds anyway).
-    key = hashlib.sha256((inputs_digest(*SITE_INPUTS) + report.read_text() + proofs.read_text()).encode()
-                         ).hexdigest()[:24]
-    cached = CACHE / f"site-{key}"
-    if reuse_enabled() and (cached / "index.html").is_file():
-        print(f"\nsite reused from {cached.relative_to(ROOT)} (built from the same files)")
-        cached.touch()
-        return Built(cached, bank.by_id, failing, failed_check, not_run, proven, 0.0)
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp / "site")],
-                          cwd=ROOT, env={**ENV, "QBANK_REPORT": str(report), "QBANK_PROOFS": str(proofs)}, capture_output=True, text=True,
-                          timeout=300)
-    seconds = time.perf_counter() - start
-    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
-    assert "WARNING" not in proc.stderr, proc.stderr
-    print(f"\nsite built in {seconds:.1f} s")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    staging = CACHE / f".site-{key}.{os.getpid()}"
-    shutil.copytree(tmp / "site", staging)
-    shutil.rmtree(cached, ignore_errors=True)
-    staging.rename(cached)
-    prune("site-*", keep=2)
-    return Built(tmp / "site", bank.by_id, failing, failed_check, not_run, proven, seconds)
+    pages = sorted({f"questions/{q.id}.md" for q in (sample, not_run_in, passing)} | {"checks/test_attention.md"})
+    key = digest(ROOT, SITE_SOURCES + ("tests/test_site.py",), report.read_bytes(), proofs.read_bytes())
+    folder = _build(tmp / "site", key, {"QBANK_REPORT": str(report), "QBANK_PROOFS": str(proofs),
+                                        "QBANK_PAGES": ",".join(pages)}, strict=False)
+    return MadeUp(folder, built.questions, sample, failed_check, not_run, not_run_in, passing, proven)
 
 
 # --- the build ------------------------------------------------------------------------------
@@ -131,21 +160,18 @@ def test_the_strict_build_has_one_page_per_question(built):
         assert (built.dir / page).is_file(), page
 
 
-def test_a_failing_check_shows_as_failed_on_its_page_and_a_missing_one_as_not_run(built):
-    page = built.html(f"questions/{built.failing.id}")
+def test_a_failing_check_shows_as_failed_on_its_page_and_a_missing_one_as_not_run(made_up):
+    page = made_up.html(f"questions/{made_up.sample.id}")
     claims = re.findall(r'<p class="qb-claim"><span class="qb-num">\d+</span> <span class="qb-badge qb-(\S+?)">'
                         r".*?</span>\s*(.*?)<br", page)
-    assert len(claims) == len(built.failing.claims)
-    for c, (outcome, text) in zip(built.failing.claims, claims):
+    assert len(claims) == len(made_up.sample.claims)
+    for c, (outcome, text) in zip(made_up.sample.claims, claims):
         assert _probe(c.claim) in _text(text)
-        assert outcome == ("failed" if c.check == built.failed_check else "passed" if c.check else "unprovable")
+        assert outcome == ("failed" if c.check == made_up.failed_check else "passed" if c.check else "unprovable")
     assert FAIL_MESSAGE in page
     assert re.search(r'qb-badge qb-failed">1/\d+ checks failed', page)  # the page's summary says so too
-    other = next(q for q in built.questions.values() if built.not_run in q.checks)
-    assert 'qb-not-run">not run</span>' in built.html(f"questions/{other.id}")
-    passing = next(q for q in built.questions.values() if built.failed_check not in q.checks
-                   and built.not_run not in q.checks and q.checks)
-    assert "qb-failed" not in built.html(f"questions/{passing.id}")
+    assert 'qb-not-run">not run</span>' in made_up.html(f"questions/{made_up.not_run_in.id}")
+    assert "qb-failed" not in made_up.html(f"questions/{made_up.passing.id}")
 
 
 def test_no_page_loads_anything_from_outside_the_site(built):
@@ -230,15 +256,24 @@ def install_chromium() -> str:
     return f"apt-get install chromium failed: {proc.stderr.strip()[-300:]}"
 
 
-@pytest.fixture(scope="module")
-def server(built):
-    handler = functools.partial(_QuietHandler, directory=str(built.dir))
+def _serve(folder: Path):
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(built):
+    yield from _serve(built.dir)
+
+
+@pytest.fixture(scope="module")
+def made_up_server(made_up):
+    yield from _serve(made_up.dir)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -273,12 +308,14 @@ class Visit:
     external: list[str]
     errors: list[str]
 
-    def goto(self, path: str) -> None:
-        """Open a page and wait for its `load` event: by then its scripts have run (the math is
-        rendered and the filter set up, both synchronously on Material's document$). Not
-        "networkidle": that waits 500 ms more per page, with a core idle."""
-        self.page.goto(self.base + path, wait_until="load")
-        OPENED.add(path.split("?")[0])
+    def goto(self, path: str, base: str | None = None) -> None:
+        """Open a page of the real site (or of the one served at `base`) and wait for its `load`
+        event: by then its scripts have run (the math is rendered and the filter set up, both
+        synchronously on Material's document$). Not "networkidle": that waits 500 ms more per
+        page, with a core idle."""
+        self.page.goto((base or self.base) + path, wait_until="load")
+        if base is None:
+            OPENED.add(path.split("?")[0])
 
     def clean(self) -> None:
         assert not self.errors and not self.external, (self.errors, self.external)
@@ -296,7 +333,7 @@ def _tab(browser, server, width: int, height: int):
     `goto`): a fresh browser context per test cost ~2 s of CPU more per page, since nothing it
     had parsed or compiled was kept."""
     context = browser.new_context(viewport={"width": width, "height": height}, service_workers="block")
-    local = (server + "/", "data:", "blob:")
+    local = ("http://127.0.0.1:", "data:", "blob:")  # the site's server, or the made-up pages' one
     v = Visit(None, server, [], [])
 
     def record(url: str) -> bool:
@@ -345,7 +382,7 @@ def phone(_phone):
 @pytest.mark.browser
 def test_nothing_that_gives_the_answer_away_shows_before_it_is_revealed(built, visit):
     """Findings 3 and 2: claims, solution and errata were open under the collapsed answers."""
-    q = built.failing
+    q = built.sample
     visit.goto(f"/questions/{q.id}/")
     page = visit.page
     article = page.locator("article")
@@ -367,7 +404,7 @@ def test_nothing_that_gives_the_answer_away_shows_before_it_is_revealed(built, v
 
 @pytest.mark.browser
 def test_a_question_page_renders_its_math_with_no_raw_tex_left(built, visit):
-    visit.goto(f"/questions/{built.failing.id}/")
+    visit.goto(f"/questions/{built.sample.id}/")
     page = visit.page
     page.evaluate("document.querySelectorAll('article details').forEach(d => d.open = true)")
     assert page.locator(".arithmatex .katex").count() > 0  # KaTeX ran
@@ -376,17 +413,17 @@ def test_a_question_page_renders_its_math_with_no_raw_tex_left(built, visit):
     text = _strip_code(page)
     for raw in ("\\(", "\\[", "$$", "\\frac", "\\sqrt", "\\mathrm"):
         assert raw not in text, f"raw TeX {raw!r} left on the page"
-    assert page.locator("article .qb-badge.qb-failed").first.is_visible()  # the failed check, shown
     visit.clean()
 
 
 @pytest.mark.browser
-def test_a_failed_claim_keeps_its_report_and_does_not_swallow_the_claims_after_it(built, visit):
+def test_a_failed_claim_keeps_its_report_and_does_not_swallow_the_claims_after_it(made_up, made_up_server, visit):
     """Finding 1: each failure nested every later claim one level deeper."""
-    visit.goto(f"/questions/{built.failing.id}/")
+    visit.goto(f"/questions/{made_up.sample.id}/", base=made_up_server)
+    assert visit.page.locator("article .qb-badge.qb-failed").first.is_visible()  # the page's summary
     block = visit.open("Claims and their checks")
     claims = block.locator("p.qb-claim")
-    assert claims.count() == len(built.failing.claims)
+    assert claims.count() == len(made_up.sample.claims)
     lefts = {round(box["x"]) for box in (claims.nth(i).bounding_box() for i in range(claims.count()))}
     assert len(lefts) == 1, f"claims at different indents: {lefts}"  # a flat list
     failed = block.locator("p.qb-claim:has(.qb-failed)").first
@@ -402,7 +439,7 @@ def test_a_failed_claim_keeps_its_report_and_does_not_swallow_the_claims_after_i
 @pytest.mark.browser
 def test_sources_read_as_document_titles_and_what_each_item_is_about(built, visit):
     """Finding 4: "000-4: document 000, line 18" meant nothing to a learner."""
-    q = built.failing
+    q = built.sample
     visit.goto(f"/questions/{q.id}/")
     index = seed_index()
     items = visit.page.locator("article h2#sources + p + ul > li")
@@ -430,7 +467,7 @@ def _search(visit, query: str):
 def test_search_finds_questions_and_its_previews_never_show_an_answer(built, visit):
     """Findings 2 and 6."""
     visit.goto("/")
-    target = built.failing
+    target = built.sample
     results = _search(visit, _rarest_word(target, built.questions.values()))
     assert results.locator(f"a[href*='questions/{target.id}/']").count() >= 1
     if "why-scale-by-sqrt-dk" in built.questions:  # the id is indexed: "sqrt" finds the √d_k question
@@ -471,7 +508,7 @@ def test_all_questions_filter_by_difficulty_and_topic(built, visit):
         section = page.locator(f"h2#{d} + div.qb-table tbody tr")
         assert section.count() == sum(q.difficulty == d for q in built.questions.values())
     nav = page.locator(".md-nav__link").evaluate_all("links => links.map(a => a.textContent.trim())")
-    assert built.failing.short_title in nav  # the sidebar lists short titles, not question sentences
+    assert built.sample.short_title in nav  # the sidebar lists short titles, not question sentences
     visit.clean()
 
 
@@ -481,7 +518,7 @@ def test_at_phone_width_math_scrolls_visibly_without_clipping_and_lists_reflow(b
     pushed their last column off the screen."""
     page = phone.page
     wide = 0
-    for qid in [built.failing.id, *[q for q in ("kv-cache", "multi-head-attention") if q in built.questions]]:
+    for qid in [built.sample.id, *[q for q in ("kv-cache", "multi-head-attention") if q in built.questions]]:
         phone.goto(f"/questions/{qid}/")
         page.evaluate("document.querySelectorAll('article details').forEach(d => d.open = true)")
         page.wait_for_timeout(200)
@@ -515,10 +552,11 @@ def test_at_phone_width_math_scrolls_visibly_without_clipping_and_lists_reflow(b
 
 
 @pytest.mark.browser
-def test_a_check_page_shows_the_bugs_the_check_fails_for_behind_a_click_and_what_it_passes_with(built, visit):
+def test_a_check_page_shows_the_bugs_the_check_fails_for_behind_a_click_and_what_it_passes_with(
+        made_up, made_up_server, visit):
     """The proofs of a check (tests/proof_runs.py, here made up): collapsed until asked for."""
-    file, name = built.proven.split("::")
-    visit.goto(f"/{file.removesuffix('.py')}/")
+    file, name = made_up.proven.split("::")
+    visit.goto(f"/{file.removesuffix('.py')}/", base=made_up_server)
     section = visit.page.locator(f"h2#{name}")
     assert section.count() == 1
     bugs = visit.page.locator("article details", has_text="Fails for 1 classic bug").first

@@ -1,0 +1,48 @@
+"""What a piece of work was made from, as one hash: the files it reads, any extra inputs (a report),
+the Python version and every installed package's version. Equal hashes, equal results.
+
+The site's hook writes the hash of a full build into the site (`qbank-build.txt`), so a later
+reader (the browser test) can tell whether `build/site/` is still what a build would make now;
+tests/pytest_fork.py keys the test runs it reuses the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import sysconfig
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+
+# build output, caches and bytecode: never inputs
+EXCLUDED = {"build", ".git", ".venv", "mutants", ".hypothesis", ".pytest_cache", "qbank.egg-info", "__pycache__"}
+# what a build of the site reads: its configuration, the hand-written pages and assets, the bank,
+# and the checks and solutions its pages show (pymdownx.snippets)
+SITE_SOURCES = ("mkdocs.yml", "pyproject.toml", "site", "questions", "qbank", "checks", "solutions")
+STAMP = "qbank-build.txt"  # in a built site: the site_digest it was built from
+
+
+def digest(root: Path, entries: Iterable[str], *extra: bytes) -> str:
+    """A hash of the files under `entries` (relative to `root`), `extra`, the Python version and
+    the installed distributions' versions."""
+    h = hashlib.sha256(sys.version.encode())
+    for entry in entries:
+        path = root / entry
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not EXCLUDED & set(p.relative_to(root).parts)) \
+            if path.is_dir() else [path] if path.is_file() else []
+        for f in files:
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    for blob in extra:
+        h.update(len(blob).to_bytes(8, "little") + blob)
+    # the environment's packages (not whatever sys.path holds now: pytest adds folders as it imports)
+    site_packages = sorted({sysconfig.get_paths()[k] for k in ("purelib", "platlib")})
+    for name, version in sorted((d.metadata["Name"] or "", d.version)
+                                for d in metadata.distributions(path=site_packages)):
+        h.update(f"{name}={version}\n".encode())
+    return h.hexdigest()
+
+
+def site_digest(root: Path, report: Path, proofs: Path) -> str:
+    """The hash of a full build of the site showing `report` and `proofs` (either may be missing)."""
+    return digest(root, SITE_SOURCES, *(p.read_bytes() if p.is_file() else b"<none>" for p in (report, proofs)))
