@@ -190,7 +190,9 @@ def run_reported(args: list[str], report: Path, cwd: Path = ROOT, env: dict[str,
     undeclared = [f for f in run.imported if not _declared(Path(f))]
     assert not undeclared, (f"pytest {' '.join(shown)[:300]} imported {undeclared} from the repository: add them to "
                             f"INPUTS in tests/pytest_fork.py, or a change to them would not run it again")
-    if run.returncode in (0, 1) and report.is_file():  # a run that finished (not a crash or a timeout)
+    # a run that finished (0, 1) or that the checks' conftest stopped, saying why in the report (4: the
+    # implementation did not load, or defines no contract name); not a crash or a timeout
+    if run.returncode in (0, 1, 4) and report.is_file():
         CACHE.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"run": asdict(run), "report": report.read_text(encoding="utf-8")}),

@@ -146,9 +146,7 @@ def test_a_syntax_error_is_reported_as_file_and_line_without_a_traceback():
 
 
 def test_an_implementation_that_misspells_a_contract_name_stops_the_run_naming_it(tmp_path):
-    mine = tmp_path / "mine.py"
-    mine.write_text("import torch\n\n\nclass MultiheadAttention(torch.nn.Module):\n    pass\n")
-    proc, _ = run_checks(str(mine), first_reading("MultiHeadAttention"), tmp_path=tmp_path)
+    proc, _ = run_checks(str(UNLOADABLE / "misspelled_name.py"), first_reading("MultiHeadAttention"), tmp_path=tmp_path)
     assert proc.returncode == 4, proc.stdout[-2000:]
     assert "'MultiheadAttention' (did you mean 'MultiHeadAttention'?)" in proc.stdout + proc.stderr
 

@@ -32,7 +32,9 @@ def tree(tmp_path, monkeypatch):
         imported = [str(root / "checks" / "test_a.py"), pytest.__file__]  # an input, and an installed package
         if "--import-cli" in args:
             imported.append(str(root / "qbank" / "cli" / "main.py"))
-        code = 4 if "--crash" in args else 1  # 4: stopped (an implementation that does not load)
+        # 3: pytest's internal error (a crash); 4: stopped by the checks' conftest (an implementation
+        # that does not load), which says why in the report
+        code = 3 if "--crash" in args else 4 if "--stop" in args else 1
         report = args[args.index("--qbank-report") + 1]
         with open(report, "w") as f:  # a stopped run writes its report too (the error in it)
             json.dump({"checks": {"checks/test_a.py::test_a": {"outcome": "failed", "run": len(runs)}}}, f)
@@ -96,6 +98,13 @@ def test_a_run_that_did_not_finish_is_not_kept_and_qbank_test_cache_0_always_run
     monkeypatch.setenv("QBANK_TEST_CACHE", "0")
     run_once(root, tmp_path)
     assert len(runs) == 4
+
+
+def test_a_run_stopped_by_an_implementation_that_does_not_load_is_kept_with_its_report(tree, tmp_path):
+    root, runs = tree
+    first = run_once(root, tmp_path, "--stop")
+    again = run_once(root, tmp_path, "--stop")
+    assert len(runs) == 1 and again == first and again[0].returncode == 4
 
 
 def test_an_unreadable_cache_entry_is_run_again(tree, tmp_path):
