@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         results = dict(zip(jobs, pool.map(timed, jobs)))
     summary = summarize(results.pop("kill matrix"), {n: results[n] for n in libraries},
                         {n: results[n] for n in CODE_BASES})
+    summary["inputs"] = inputs_digest()  # what the runs read: the site warns when that has changed since
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     caught = sum(bool(c["fails_for"]) for c in summary["checks"].values())

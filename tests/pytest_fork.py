@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
-from qbank.site.digest import EXCLUDED, digest
+from qbank.site.digest import CHECK_RUN_INPUTS, EXCLUDED, digest
 
 # Not Hypothesis: pytest rewrites its plugin's asserts, and warns when it was imported before.
 PRELOAD = ["torch", "numpy", "pytest"]
@@ -129,13 +129,9 @@ def _text(path: Path) -> str:
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "build" / ".cache" / "test-runs"
-# What the runs import from this repository: the checks and what they grade, and the parts of
-# qbank a check run loads (not the CLI, the site or the progress store: editing those leaves
-# these runs reused). A run that imports a file of the repository outside these is an error.
-INPUTS = ["checks", "solutions", "qbank/__init__.py", "qbank/errors.py", "qbank/contract", "qbank/grading",
-          "qbank/adapters", "qbank/site/__init__.py", "qbank/site/digest.py", "qbank/bank/__init__.py", "qbank/bank/checks.py", "qbank/bank/loader.py",
-          "tests/__init__.py", "tests/broken_impls", "tests/capability_impls", "tests/unloadable_impls", "tests/pytest_fork.py",
-          "tests/proof_runs.py", "conftest.py", "pyproject.toml"]
+# What the runs import from this repository (qbank.site.digest.CHECK_RUN_INPUTS). A run that
+# imports a file of the repository outside these is an error.
+INPUTS = list(CHECK_RUN_INPUTS)
 REPORT = "<report>"
 
 

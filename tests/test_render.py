@@ -414,9 +414,22 @@ def test_a_check_page_lists_the_bugs_the_check_fails_for_collapsed_and_the_code_
     assert page.count("classic bug") == 1  # the other checks have no proofs: nothing is shown for them
     assert "classic bug" not in render.render_check_file("checks/test_demo.py", make_site(ran(**REPORT)))
     assert not load_proofs(tmp_path / "none.json").checks
+    site.proofs_stale = True  # made from other checks than these: said so, above them all
+    page = render.render_check_file("checks/test_demo.py", site)
+    assert page.index("may be out of date") < page.index("{ #test_rows_sum_to_one }")
     path.write_text("[1, 2]")
     with pytest.raises(ReportError, match="check-proofs.json: not a proofs file.*make proofs"):
         load_proofs(path)
+
+
+def test_proofs_made_from_other_checks_solutions_or_contract_are_stale(tmp_path):
+    from qbank.site.digest import check_run_digest
+
+    path = tmp_path / "check-proofs.json"
+    for inputs, stale in ((check_run_digest(ROOT), False), ("made from other files", True)):
+        path.write_text(json.dumps({"checks": {}, "sources": {}, "inputs": inputs}))
+        site = render.collect(ROOT, tmp_path / "no-report.json", figures=False, proofs=path)
+        assert site.proofs_stale is stale
 
 
 def test_the_report_is_read_and_a_broken_one_is_an_error_not_a_missing_one(tmp_path):

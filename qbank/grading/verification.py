@@ -113,6 +113,7 @@ class Proofs:
     sources: dict[str, str] = field(default_factory=dict)  # a broken file or a library's name -> what it is
     path: str | None = None
     generated: str | None = None
+    inputs: str | None = None  # qbank.site.digest.check_run_digest of what the runs read
 
     def fails_for(self, check: str) -> list[tuple[str, str]]:
         """(file, its bug in one sentence) for each broken implementation the check fails."""
@@ -136,4 +137,4 @@ def load_proofs(path: Path) -> Proofs:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise ReportError(f"{path}: not a proofs file ({type(e).__name__}: {e}); "
                           f"delete it or regenerate it with `make proofs`") from e
-    return Proofs(checks, sources, str(path), data.get("generated"))
+    return Proofs(checks, sources, str(path), data.get("generated"), data.get("inputs"))

@@ -21,6 +21,14 @@ EXCLUDED = {"build", ".git", ".venv", "mutants", ".hypothesis", ".pytest_cache",
 # and the checks and solutions its pages show (pymdownx.snippets)
 SITE_SOURCES = ("mkdocs.yml", "pyproject.toml", "site", "questions", "qbank", "checks", "solutions")
 STAMP = "qbank-build.txt"  # in a built site: the site_digest it was built from
+# What a run of the checks in a pytest session of its own can read from this repository (the kill
+# matrix, the library runs: tests/proof_runs.py, tests/pytest_fork.py): the checks and what they
+# grade, and the parts of qbank a check run loads (not the CLI, the site or the progress store).
+CHECK_RUN_INPUTS = ("checks", "solutions", "qbank/__init__.py", "qbank/errors.py", "qbank/contract", "qbank/grading",
+                    "qbank/adapters", "qbank/site/__init__.py", "qbank/site/digest.py", "qbank/bank/__init__.py",
+                    "qbank/bank/checks.py", "qbank/bank/loader.py", "tests/__init__.py", "tests/broken_impls",
+                    "tests/capability_impls", "tests/unloadable_impls", "tests/pytest_fork.py", "tests/proof_runs.py",
+                    "conftest.py", "pyproject.toml")
 
 
 def digest(root: Path, entries: Iterable[str], *extra: bytes) -> str:
@@ -41,6 +49,11 @@ def digest(root: Path, entries: Iterable[str], *extra: bytes) -> str:
                                 for d in metadata.distributions(path=site_packages)):
         h.update(f"{name}={version}\n".encode())
     return h.hexdigest()
+
+
+def check_run_digest(root: Path) -> str:
+    """The hash of everything a run of the checks depends on (what build/check-proofs.json records)."""
+    return digest(root, CHECK_RUN_INPUTS)
 
 
 def site_digest(root: Path, report: Path, proofs: Path) -> str:

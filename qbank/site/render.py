@@ -104,6 +104,7 @@ class Site:
     stale: str | None = None  # why the report may be out of date, if it may
     check_rest: dict[str, str] = field(default_factory=dict)  # checks/test_x.py -> line ranges of its helpers
     proofs: Proofs = field(default_factory=Proofs)  # the bugs each check fails for, the code it passes with
+    proofs_stale: bool = False  # the checks, solutions or contract changed since the proofs were made
 
     def __post_init__(self) -> None:
         self.by_id = {q.id: q for q in self.questions}
@@ -162,6 +163,10 @@ def collect(root: Path, report: Path, bank: Bank | None = None, figures: bool = 
     site = Site(questions, checks, docs, seed_index(), verification,
                 solution_sections=sections, stale=_staleness(root, verification), check_rest=rest,
                 proofs=load_proofs(proofs) if proofs else Proofs())
+    if site.proofs.inputs:
+        from qbank.site.digest import check_run_digest
+
+        site.proofs_stale = site.proofs.inputs != check_run_digest(root)
     if figures:
         from qbank.site.figures import FIGURES
 
@@ -782,6 +787,11 @@ def render_check_file(file: str, site: Site) -> str:
     doc = site.check_docs.get(file, "")
     if doc:
         out += ['!!! info "What this file checks"', _indent(doc), ""]
+    if site.proofs_stale:
+        out += ['!!! warning "The bugs and libraries listed here may be out of date"',
+                _indent("The checks, the solutions or the contract changed since `make proofs` found which "
+                        "classic bugs each check fails for and which libraries it passes with. Run "
+                        "`make proofs`, then `make site`."), ""]
     out += ["```sh", f".venv/bin/pytest {file}                       # against solutions/",
             f".venv/bin/pytest {file} --impl your_file.py   # against your implementation", "```", ""]
     for info in sorted((i for i in site.checks.values() if i.file == file), key=lambda i: i.start):
