@@ -34,3 +34,4 @@ def test_each_bug_reads_as_the_first_sentence_of_its_docstring():
         if path.name != "__init__.py":
             bug = bug_of(path)
             assert 10 < len(bug) <= 300 and bug.endswith((".", ")")), (path, bug)
+            assert "tests/" not in bug, (path, bug)  # the site shows it to learners: the bug, not our plumbing

@@ -1,5 +1,7 @@
-"""Attention without the 1/sqrt(Dk) scaling (the file defines the attention names only: the checks of
-other components are skipped, which tests/test_impl_plugin.py relies on)."""
+"""The scores are not divided by √Dk: attention without its scaling.
+
+The file defines the attention names only, so the checks of other components skip, naming
+them; tests/test_impl_plugin.py relies on that."""
 
 import torch
 
