@@ -223,7 +223,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         node = f"checks/{Path(metafunc.definition.fspath).name}::{metafunc.definition.originalname}"
         reads = _check_reads(metafunc.config).get(node, set())
         files = [f for f in _impl_files(folder)
-                 if (node in _must_fail(f) if _must_fail(f) is not None else _own_names(f) & reads)]
+                 if (node in declared_must_fail(f) if declared_must_fail(f) is not None else _own_names(f) & reads)]
         metafunc.parametrize("impl", [str(f) for f in files], indirect=True,
                              ids=[f.relative_to(Path(folder).resolve()).with_suffix("").as_posix() for f in files])
 
@@ -272,7 +272,7 @@ def _own_names(path: Path) -> frozenset[str]:
 
 
 @cache
-def _must_fail(path: Path) -> frozenset[str] | None:
+def declared_must_fail(path: Path) -> frozenset[str] | None:
     """A broken implementation's MUST_FAIL (the checks its bug must fail), None if it has none:
     the kill matrix runs a file with a MUST_FAIL on those checks only (they fail within a few
     examples), a file without one on every check that reads a name it defines itself."""

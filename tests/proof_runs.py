@@ -32,8 +32,9 @@ from pathlib import Path
 
 import pytest
 
+from checks.conftest import declared_must_fail
 from qbank.bank.checks import check_functions
-from tests.pytest_fork import _fork_context, inputs_digest, run_reported
+from tests.pytest_fork import fork_context, inputs_digest, run_reported
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "broken_impls"
@@ -137,11 +138,8 @@ def run_code_base(name: str, report: Path) -> dict:
 
 
 def must_fail(path: Path) -> set[str]:
-    """A broken implementation's MUST_FAIL: the checks its bug must fail."""
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "MUST_FAIL" for t in node.targets):
-            return set(ast.literal_eval(node.value))
-    return set()
+    """A broken implementation's MUST_FAIL: the checks its bug must fail (none if it has none)."""
+    return set(declared_must_fail(path.resolve()) or ())
 
 
 def bug_of(path: Path) -> str:
@@ -192,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = {"kill matrix": lambda: run_kill_matrix(),
             **{n: (lambda n=n: run_library(n, tmp / f"{n}.json")) for n in libraries},
             **{n: (lambda n=n: run_code_base(n, tmp / f"{n}.json")) for n in CODE_BASES}}
-    _fork_context()  # set up once, before the threads share it
+    fork_context()  # set up once, before the threads share it
     inputs_digest()
     start = time.perf_counter()
 

@@ -51,7 +51,7 @@ class Run:
     imported: list[str] = field(default_factory=list)  # the files of the modules it had imported when it ended
 
 
-def _fork_context():
+def fork_context():
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
@@ -98,7 +98,7 @@ def _child(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str, i
 def _run(argv: list[str], cwd: Path, env: dict[str, str] | None, timeout: float) -> Run:
     with tempfile.TemporaryDirectory(prefix="qbank-pytest-") as tmp:
         out, err, imported = Path(tmp) / "stdout", Path(tmp) / "stderr", Path(tmp) / "imported"
-        child = _fork_context().Process(target=_child,
+        child = fork_context().Process(target=_child,
                                         args=(argv, str(cwd), dict(os.environ if env is None else env),
                                               str(out), str(err), str(imported)))
         child.start()

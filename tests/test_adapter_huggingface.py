@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.proof_runs import LIBRARIES, requires, run_library
+from tests.proof_runs import requires, run_library
 
 pytestmark = requires("transformers")
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CHECK_FILES = LIBRARIES["hf-llama"].files  # one per component the adapter covers
 # Names at least one passing check must read from the adapter.
 EXERCISED = {"RMSNorm", "SwiGLU", "DecoderBlock"}
 # Names transformers has no implementation of (their checks skip, naming them): its configs store

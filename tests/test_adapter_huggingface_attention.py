@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.proof_runs import LIBRARIES, requires, run_library
+from tests.proof_runs import requires, run_library
 
 pytestmark = requires("transformers")
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CHECK_FILES = LIBRARIES["hf-attention"].files
 # Names at least one passing check must read from the adapter.
 EXERCISED = {"rope_frequencies", "apply_rope", "apply_rope_interleaved", "grouped_query_attention",
              "GroupedQueryAttention", "KVCache", "RollingKVCache", "causal_mask_lower_right",
