@@ -19,6 +19,12 @@ dropped: with it set and no bytecode on disk, every run would compile qbank's ow
 (~50 ms of `qbank list`) and the grade run the check files. `qbank grade` and `verify` still
 write no bytecode themselves (their pytest subprocess sets the variable); they read it.
 
+`qbank grade` and `verify` fork their pytest run from a worker that keeps torch loaded
+(qbank/grading/worker.py): the first run starts it, and the runs after it skip the imports.
+Both are measured: the plain rows after a warm-up run (the worker is up), the "first run" rows
+with the worker stopped before each run. Their CPU time adds what the worker and the runs it
+forked spent (read from /proc), so nothing the command waited for goes uncounted.
+
 Budgets (wall-clock on an idle machine, where wall ~ CPU for these single-threaded runs):
 `qbank grade FILE` for one component <= 5 s, `qbank verify ID` <= 4 s, `qbank --help`
 <= 0.15 s, `qbank list` / `show` / `stats` <= 0.2 s. Also measured, without a budget:
@@ -41,23 +47,48 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qbank.grading import worker  # noqa: E402
 BROKEN = ROOT / "tests" / "broken_impls"
 
 
-def measure(command: list[str], runs: int, cwd: Path, env: dict, warmup: int = 1) -> dict:
+def worker_cpu(cache: Path) -> float:
+    """CPU seconds of the grading workers of `cache` (qbank/grading/worker.py) and of the runs
+    they forked and reaped: a run forked by a worker is not a child of the command, so
+    RUSAGE_CHILDREN misses it. 0 where /proc is not there."""
+    total = 0.0
+    for pid in worker.pids(cache):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        utime, stime, cutime, cstime = (int(x) for x in stat.rsplit(")", 1)[1].split()[11:15])
+        total += (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def measure(command: list[str], runs: int, cwd: Path, env: dict, warmup: int = 1, cold: bool = False) -> dict:
     """Median wall and CPU seconds of `runs` fresh runs of `command` (its exit code is kept),
-    after `warmup` runs that are not measured; the load average (1 min) before and after."""
+    after `warmup` runs that are not measured; the load average (1 min) before and after.
+    The CPU time counts the grading worker's (see worker_cpu); `cold`: no worker is running
+    before each run, so the run starts one, and its imports count."""
+    cache = Path(env["QBANK_CACHE"])
     for _ in range(warmup):
         subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     load = os.getloadavg()[0]
     walls, cpus, codes = [], [], set()
     for _ in range(runs):
+        if cold:
+            worker.stop(cache)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        worker_before = worker_cpu(cache)
         start = time.perf_counter()
         proc = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         walls.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                    + worker_cpu(cache) - worker_before)
         codes.add(proc.returncode)
         if proc.returncode not in (0, 1):
             raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -91,14 +122,17 @@ def cases(work: Path, component: str, question: str,
         ("show", f"qbank show {question}", 0.2, [*qbank, "show", question]),
         ("stats", "qbank stats", 0.2, [*qbank, "stats"]),
         ("grade", f"qbank grade {component}.py (a correct copy)", 5.0, [*qbank, "grade", str(mine)]),
+        ("grade-first", "  the same, first run (starts the worker)", 5.0, [*qbank, "grade", str(mine)]),
+        ("grade-no-worker", "  the same, QBANK_WORKER=0 (as with CI=true)", None,
+         ["env", "QBANK_WORKER=0", *qbank, "grade", str(mine)]),
         ("verify", f"qbank verify {question}", 4.0, [*qbank, "verify", question]),
+        ("verify-first", "  the same, first run (starts the worker)", 4.0, [*qbank, "verify", question]),
         ("verify-other", f"qbank verify {other}", 4.0, [*qbank, "verify", other]),
     ]
     if broken:
         wrong = work / "wrong" / f"{component}.py"
         wrong.parent.mkdir()
         shutil.copy(broken[0], wrong)
-        sys.path.insert(0, str(ROOT))
         from qbank.grading.grade import component_checks
 
         nodes, _ = component_checks(ROOT, [component])
@@ -126,6 +160,7 @@ def main() -> None:
         env = {**os.environ, "QBANK_DB": str(work / "progress.sqlite3"), "QBANK_CACHE": str(work / "cache"),
                "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
         env.pop("CI", None)
+        env.pop("QBANK_WORKER", None)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         rows = {}
         start_load = os.getloadavg()
@@ -135,10 +170,12 @@ def main() -> None:
         for key, label, budget, command in cases(work, args.component, args.question, args.other):
             if args.only and key not in wanted:
                 continue
-            rows[key] = {"label": label, "budget": budget, **measure(command, args.runs, ROOT, env, args.warmup)}
+            rows[key] = {"label": label, "budget": budget,
+                         **measure(command, args.runs, ROOT, env, args.warmup, cold=key.endswith("-first"))}
             r = rows[key]
             print(f"  measured {label}: wall {r['wall']:.2f} s, cpu {r['cpu']:.2f} s (load {r['load'][0]:.1f}"
                   f"-{r['load'][1]:.1f})", file=sys.stderr, flush=True)
+        worker.stop(work / "cache")
     floor = rows["floor"]
     print(f"\n{'command':<56} {'wall':>6} {'cpu':>6} {'cpu-floor':>9} {'budget':>6}  verdict  load")
     for key, r in rows.items():

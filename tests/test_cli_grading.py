@@ -6,6 +6,7 @@ real checks (each pytest subprocess costs ~3 s of torch import) run only the che
 assertions need (`--check`), and share one run between all the assertions about it
 (module-scoped fixtures)."""
 
+import json
 import os
 import re
 import shutil
@@ -387,7 +388,7 @@ EXACT_ZERO = "test_a_masked_key_gets_exactly_zero_weight_whatever_the_score_rang
 
 
 @pytest.fixture(scope="module")
-def flipped_mask(tmp_path_factory):
+def flipped_mask(tmp_path_factory, worker_cache):
     """`qbank grade` of a learner's attention with the mask's polarity flipped (masked_fill(mask)
     instead of masked_fill(~mask)), in its own folder with a helper module it imports, run from
     that folder with Hypothesis's cache redirected: the run, the folder, the cache and the
@@ -399,10 +400,10 @@ def flipped_mask(tmp_path_factory):
     flipped = source.replace('masked_fill(~mask, float("-inf"))', "masked_fill(mask, NEG_INF)")
     assert flipped != source
     (folder / "attention.py").write_text("from my_constants import NEG_INF\n" + flipped)
-    cache = tmp_path_factory.mktemp("cache")
+    cache = worker_cache  # forked from the grading worker, as on a learner's machine
     bank_hypothesis = sorted(p.relative_to(ROOT) for p in (ROOT / ".hypothesis").rglob("*")) \
         if (ROOT / ".hypothesis").is_dir() else []
-    env = {**os.environ, "QBANK_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "QBANK_CACHE": str(cache), "QBANK_WORKER": "1"}  # the tests' worker: same $PYTHONPATH
     env.pop("CI", None)
     proc = subprocess.run([sys.executable, "-m", "qbank", "grade", "attention.py", "--check", MASKED,
                            "--check", "test_output_is_a_convex_combination_of_the_value_rows", "--check", EXACT_ZERO,
@@ -448,7 +449,7 @@ def test_grading_writes_nothing_into_the_bank_or_beside_the_learners_file(flippe
     assert (cache / "hypothesis").is_dir(), "Hypothesis's database belongs in the user's cache folder"
 
 
-def test_a_learner_file_that_fails_on_import_is_reported_as_file_and_line(in_root, tmp_path):
+def test_a_learner_file_that_fails_on_import_is_reported_as_file_and_line(in_root, tmp_path, grading_worker):
     mine = tmp_path / "mine.py"
     mine.write_text("import torch\nimport nonexistent_pkg\n\n\ndef attention_weights(q, k, mask=None):\n"
                     "    return q\n")
@@ -458,7 +459,7 @@ def test_a_learner_file_that_fails_on_import_is_reported_as_file_and_line(in_roo
     assert "!" not in result.stderr and "Traceback" not in result.output
 
 
-def test_practice_then_grade_the_untouched_starter_fails_with_readable_messages(in_root, tmp_path):
+def test_practice_then_grade_the_untouched_starter_fails_with_readable_messages(in_root, tmp_path, grading_worker):
     starter = tmp_path / "attention.py"
     assert run("practice", "attention", "-o", str(starter)).exit_code == 0
     result = run("grade", str(starter),
@@ -475,15 +476,16 @@ def test_practice_then_grade_the_untouched_starter_fails_with_readable_messages(
 def test_grade_on_a_copy_of_the_reference_solution_passes(in_root, tmp_path):
     mine = tmp_path / "my_attention.py"
     shutil.copy(ROOT / "solutions" / "attention.py", mine)
-    result = run("grade", str(mine), "--check", "checks/test_attention.py")
+    result = run("grade", str(mine), "--check", "checks/test_attention.py")  # QBANK_WORKER=0: as with CI
     assert result.exit_code == 0, result.output
     out = flat(result.stdout)
+    assert "(a pytest subprocess; torch loads first)" in out
     assert "✗ fails" not in out and "9 checks grade your my_attention.py: 9 hold." in out
     assert "✓ holds Each row of the weights is a probability distribution over the keys." in out
     assert "✓ holds Your my_attention.py equals PyTorch's scaled_dot_product_attention." in out
 
 
-def test_verify_says_which_claims_hold_one_line_per_check_failures_first(in_root):
+def test_verify_says_which_claims_hold_one_line_per_check_failures_first(in_root, grading_worker):
     # the bank's checks against a plausible mistake (softmax over the queries): one run shows
     # both verdicts in words, each input by name, expected against got, and the closing list
     wrong = BROKEN / "attention" / "softmax_over_queries.py"
@@ -491,6 +493,7 @@ def test_verify_says_which_claims_hold_one_line_per_check_failures_first(in_root
     assert result.exit_code == 1, result.output
     out = result.stdout
     lines = out.splitlines()
+    assert "worker" in lines[0], lines[0]  # forked from the grading worker
     first_hold = next(i for i, line in enumerate(lines) if line.startswith("✓ holds"))
     assert not any(line.startswith("✗ fails") for line in lines[first_hold:])  # failures come first
     reordering = "Reordering the keys together with their values leaves the output unchanged."
@@ -509,3 +512,91 @@ def _entry(question_id: str) -> Entry:
     from qbank.bank.catalog import load_catalog
 
     return load_catalog(ROOT).get(question_id)
+
+
+# -- the grading worker the runs are forked from (qbank/grading/worker.py) --------------------
+
+PROBE = textwrap.dedent("""
+    import json, os, sys
+
+    def test_probe():
+        with open("probe.json", "w") as f:
+            json.dump({"cwd": os.getcwd(), "pid": os.getpid(), "torch": "torch" in sys.modules,
+                       "qbank": sorted(m for m in sys.modules if m.split(".")[0] == "qbank"),
+                       "bytecode": sys.dont_write_bytecode}, f)
+        print("probe says", os.environ["PROBE"])
+        assert os.environ["PROBE"] == "pass"
+""")
+
+
+def _forked(cache: Path, folder: Path, probe: str, args=("test_probe.py",)) -> tuple[int, str, dict]:
+    from qbank.grading import worker
+
+    out = folder / "output.txt"
+    env = {**os.environ, "PROBE": probe, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    run = worker.launch([*args, "-q", "-p", "no:cacheprovider"], folder, env, out, cache)
+    assert run is not None, "no worker could be started"
+    code = run.wait(timeout=120)
+    probe_file = folder / "probe.json"
+    return code, out.read_text(), json.loads(probe_file.read_text()) if probe_file.exists() else {}
+
+
+def test_a_run_forked_from_the_worker_is_a_pytest_process_of_its_own(grading_worker, tmp_path):
+    from qbank.grading import worker
+
+    (tmp_path / "test_probe.py").write_text(PROBE)
+    code, out, seen = _forked(grading_worker, tmp_path, "pass")
+    assert code == 0 and "1 passed" in out and "probe says pass" not in out  # -q: output only on failure
+    served_by = worker.pid(grading_worker)
+    assert seen["torch"], "the worker had imported torch before it forked the run"
+    assert seen["cwd"] == str(tmp_path) and seen["pid"] != served_by and seen["bytecode"] is True
+    assert seen["qbank"] == [], "qbank's own modules are imported afresh by each run, never inherited"
+
+    code, out, again = _forked(grading_worker, tmp_path, "fail")  # its own environment and exit code
+    assert code == 1 and "probe says fail" in out and "1 failed" in out
+    assert again["pid"] != seen["pid"] and worker.pid(grading_worker) == served_by
+    assert worker.running(grading_worker)
+
+
+def test_a_run_that_is_killed_or_ends_the_process_leaves_the_worker_serving(grading_worker, tmp_path):
+    from qbank.grading import worker
+
+    (tmp_path / "test_sleep.py").write_text("import time\n\ndef test_sleep():\n    time.sleep(60)\n")
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    run = worker.launch(["test_sleep.py", "-q", "-p", "no:cacheprovider"], tmp_path, env,
+                        tmp_path / "output.txt", grading_worker)
+    with pytest.raises(subprocess.TimeoutExpired):
+        run.wait(timeout=0.3)
+    run.kill()  # what Ctrl-C in `qbank grade` does
+    assert run.wait(timeout=10) == -9
+    (tmp_path / "test_exit.py").write_text("import os\nos._exit(0)  # a learner's file may do this\n")
+    code, out, _ = _forked(grading_worker, tmp_path, "pass", args=("test_exit.py",))
+    assert code == 0 and out == ""  # no report: run_checks calls that "pytest could not run the checks"
+
+    (tmp_path / "test_probe.py").write_text(PROBE)
+    assert _forked(grading_worker, tmp_path, "pass")[0] == 0
+
+
+def test_a_worker_killed_hard_is_replaced_by_a_new_one_for_the_next_run(grading_worker, tmp_path):
+    import signal
+
+    from qbank.grading import worker
+
+    (tmp_path / "test_probe.py").write_text(PROBE)
+    assert _forked(grading_worker, tmp_path, "pass")[0] == 0
+    old = worker.pid(grading_worker)
+    os.kill(old, signal.SIGKILL)  # its socket file stays behind, with nothing listening
+    while worker.pid(grading_worker):
+        pass
+    assert worker.socket_path(grading_worker).exists() and not worker.running(grading_worker)
+    code, _, seen = _forked(grading_worker, tmp_path, "pass")
+    new = worker.pid(grading_worker)
+    assert code == 0 and new not in (old, None) and seen["torch"]
+
+
+def test_no_worker_is_used_with_ci_set_or_qbank_worker_0(monkeypatch):
+    from qbank.grading import worker
+
+    assert worker.enabled({}) and worker.enabled({"QBANK_WORKER": "1"})
+    assert not worker.enabled({"CI": "true"}) and not worker.enabled({"QBANK_WORKER": "0"})
+    assert not worker.enabled({"QBANK_WORKER": "off"})

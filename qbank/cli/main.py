@@ -123,6 +123,15 @@ def _console():
     return Console(highlight=False, emoji=False)
 
 
+def _prestart_worker() -> None:
+    """Start the worker the checks are forked from (qbank/grading/worker.py) now, if none is
+    running, so that its imports overlap the CLI's own work."""
+    from qbank.grading import worker
+    from qbank.grading.grade import hypothesis_folder
+
+    worker.prestart(hypothesis_folder().parent)
+
+
 def _catalog() -> Catalog:
     from qbank.cli.catalog_cache import load_catalog
 
@@ -371,10 +380,12 @@ def verify(
     One line per check, failures first with their inputs, expected and actual values.
     Exit code 0 if every claim holds, 1 if one fails, 2 if the checks could not run.
     """
+    _prestart_worker()
     from rich.markup import escape
 
     from qbank.cli.catalog_cache import check_reads
     from qbank.cli.report import claim_report
+    from qbank.grading.grade import how_checks_run
     from qbank.grading.grade import verify as run_verify
 
     catalog = _catalog()
@@ -388,7 +399,7 @@ def verify(
     what = (f"Running {checks} check{'s' if checks != 1 else ''} for {len(entries)} "
             f"question{'s' if len(entries) != 1 else ''} against {impl or 'the reference solutions'}")
     if not quiet:
-        console.print(f"[dim]{escape(what)} (a pytest subprocess; torch loads first)…[/]", soft_wrap=True)
+        console.print(f"[dim]{escape(what)} ({how_checks_run()})…[/]", soft_wrap=True)
     with _errors(), _progress(console, what) as progress:
         run = run_verify(catalog, entries, impl, list(check or ()), seed, progress, reads=check_reads(catalog.root))
     rerun = ["qbank", "verify", *(question_ids or [])] + (["--impl", impl] if impl else []) + ["--seed", str(run.seed)]
@@ -459,12 +470,13 @@ def grade(
     Exit code 0 if every check holds, 1 if one fails or is skipped (a name of the component
     is missing), 2 if the file cannot be graded.
     """
+    _prestart_worker()
     from rich.markup import escape
 
     from qbank.cli.catalog_cache import check_reads
     from qbank.cli.report import claim_report
     from qbank.contract import COMPONENTS
-    from qbank.grading.grade import components_of, misspelled
+    from qbank.grading.grade import components_of, how_checks_run, misspelled
     from qbank.grading.grade import grade as run_grade
 
     catalog = _catalog()
@@ -485,7 +497,7 @@ def grade(
     console = _console()
     what = f"Grading your {file.name} ({', '.join(components)}) with the bank's checks"
     if not quiet:
-        console.print(f"[dim]{escape(what)} (a pytest subprocess; torch loads first)…[/]", soft_wrap=True)
+        console.print(f"[dim]{escape(what)} ({how_checks_run()})…[/]", soft_wrap=True)
     with _errors(), _progress(console, what) as progress:
         run = run_grade(catalog, path, components, list(check or ()), seed, progress, thorough,
                         reads=check_reads(catalog.root))

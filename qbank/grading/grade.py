@@ -6,7 +6,9 @@ The checks run in a pytest SUBPROCESS from the bank's root:
         --qbank-progress TMP.txt --qbank-exit --hypothesis-profile fast|grade --hypothesis-seed N
 
 so the CLI itself never imports torch, and a learner's file that crashes the interpreter
-cannot take the CLI down with it. Only the check files holding the selected checks are
+cannot take the CLI down with it. Outside CI the process is forked from a worker that has
+already imported torch, numpy, pytest and Hypothesis (qbank/grading/worker.py): the same
+command, ~2.5 s sooner. Only the check files holding the selected checks are
 collected; pytest's plugins are not auto-loaded (a learner's own pytest plugins neither slow
 nor change the run); the process ends as soon as the report is written. Nothing is written
 into the bank or beside the learner's file: no bytecode, and Hypothesis keeps its example
@@ -47,6 +49,7 @@ from qbank.bank.catalog import Catalog, Entry
 from qbank.bank.checks import check_functions
 from qbank.contract import COMPONENTS, NAMES
 from qbank.errors import QbankError
+from qbank.grading import worker
 from qbank.grading.failure import BANK_EXAMPLES, GRADE_EXAMPLES
 from qbank.grading.impl import near_misses
 from qbank.grading.verification import Verdict, load_verification
@@ -258,6 +261,15 @@ def pytest_command(nodes: list[str], impl: str | None, seed: int | None, profile
     return command
 
 
+def how_checks_run() -> str:
+    """How the next run starts, for the line the CLI prints before it."""
+    if not worker.enabled():
+        return "a pytest subprocess; torch loads first"
+    if worker.running(hypothesis_folder().parent):
+        return "pytest, forked from the worker that keeps torch loaded"
+    return "a pytest process; torch loads first, in a worker kept for the next runs"
+
+
 def run_checks(root: Path, nodes: list[str], impl: str | None = None, seed: int | None = None,
                progress: Progress | None = None, profile: str = "fast") -> tuple[dict[str, Verdict], int, str]:
     """Run the checks `nodes` in a pytest subprocess: one Verdict per node, pytest's exit code
@@ -277,12 +289,19 @@ def run_checks(root: Path, nodes: list[str], impl: str | None = None, seed: int 
                    PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
                    HYPOTHESIS_STORAGE_DIRECTORY=str(hypothesis_folder()))
         ticks.touch()
+        proc = None
+        if worker.enabled():  # forked from a process that has imported torch (qbank/grading/worker.py)
+            proc = worker.launch(command[3:], root, env, log, hypothesis_folder().parent)
         try:
-            with log.open("w", encoding="utf-8") as out:
-                proc = subprocess.Popen(command, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
-                _follow(proc, ticks, progress)
+            if proc is None:
+                with log.open("w", encoding="utf-8") as out:
+                    proc = subprocess.Popen(command, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
+            _follow(proc, ticks, progress)
         except OSError as e:
             raise GradeError(f"cannot run pytest: {e}") from None
+        except BaseException:  # Ctrl-C: the run ends with the CLI
+            proc.kill()
+            raise
         output = log.read_text(encoding="utf-8", errors="replace")
         read = load_verification(report) if report.is_file() else None
         if read is not None and read.error:
