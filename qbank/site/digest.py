@@ -23,12 +23,13 @@ SITE_SOURCES = ("mkdocs.yml", "pyproject.toml", "site", "questions", "qbank", "c
 STAMP = "qbank-build.txt"  # in a built site: the site_digest it was built from
 # What a run of the checks in a pytest session of its own can read from this repository (the kill
 # matrix, the library runs: tests/proof_runs.py, tests/pytest_fork.py): the checks and what they
-# grade, and the parts of qbank a check run loads (not the CLI, the site or the progress store).
+# grade, and the parts of qbank a check run loads (not the CLI, the site or the progress store);
+# tests/conftest.py too: pytest loads it when an option's value is a folder under tests/.
 CHECK_RUN_INPUTS = ("checks", "solutions", "qbank/__init__.py", "qbank/errors.py", "qbank/contract", "qbank/grading",
                     "qbank/adapters", "qbank/site/__init__.py", "qbank/site/digest.py", "qbank/bank/__init__.py",
-                    "qbank/bank/checks.py", "qbank/bank/loader.py", "tests/__init__.py", "tests/broken_impls",
-                    "tests/capability_impls", "tests/unloadable_impls", "tests/pytest_fork.py", "tests/proof_runs.py",
-                    "conftest.py", "pyproject.toml")
+                    "qbank/bank/checks.py", "qbank/bank/loader.py", "tests/__init__.py", "tests/conftest.py",
+                    "tests/broken_impls", "tests/capability_impls", "tests/unloadable_impls", "tests/pytest_fork.py",
+                    "tests/proof_runs.py", "conftest.py", "pyproject.toml")
 
 
 def digest(root: Path, entries: Iterable[str], *extra: bytes) -> str:
