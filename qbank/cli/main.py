@@ -467,6 +467,9 @@ def grade(
     first, each with its inputs, what was expected and what your code gave, and the command
     that re-runs it alone.
 
+    The first grade starts a worker that keeps torch loaded for the next ones (~2.5 s sooner;
+    QBANK_WORKER=0 runs a plain subprocess instead).
+
     Exit code 0 if every check holds, 1 if one fails or is skipped (a name of the component
     is missing), 2 if the file cannot be graded.
     """

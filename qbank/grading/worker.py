@@ -13,9 +13,9 @@ folder, environment, output file and exit code. Only the libraries' imports are 
 The protocol, one connection per run: the CLI sends one JSON line {"args", "cwd", "env", "out"};
 the worker forks and answers "pid N" at once, then "exit CODE" when the run ends (a negative
 CODE: killed by that signal, as with subprocess). The socket lives in a folder only its user
-can open (0700), named after what the worker imported (the Python environment, where the four libraries are
-and when they were installed, $PYTHONPATH, qbank's own folder), so an upgraded install gets a
-new worker. A worker
+can open (0700), named after what the worker imported (the Python environment, where the four
+libraries are and when they were installed, qbank's own folder, $PYTHONPATH and the thread
+counts the libraries read as they load), so an upgraded install gets a new worker. A worker
 quits after IDLE seconds without a run, or when its socket file is gone; a lock file holding
 its pid makes sure one worker serves a socket.
 
@@ -26,7 +26,6 @@ back to the plain subprocess, so a worker can make a run faster but never stop i
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -39,9 +38,16 @@ import tempfile
 import time
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows: no worker
+    fcntl = None
+
 PRELOAD = ("torch", "numpy", "pytest", "hypothesis")
 IDLE = 15 * 60  # seconds without a run before a worker quits
 START_TIMEOUT = 60.0  # seconds to wait for a new worker's imports
+# read when the libraries load (the threads of OpenMP and MKL), so fixed for a worker's life
+KEYED_ENVIRONMENT = ("PYTHONPATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to ~104-108 bytes
 
 
@@ -50,7 +56,7 @@ def enabled(env: dict[str, str] | os._Environ = os.environ) -> bool:
     and keeps no background process), `QBANK_WORKER=0`, or where there is no fork."""
     if env.get("CI") or env.get("QBANK_WORKER", "1").strip().lower() in ("0", "no", "off", "false"):
         return False
-    return hasattr(os, "fork") and hasattr(socket, "AF_UNIX")
+    return fcntl is not None and hasattr(os, "fork") and hasattr(socket, "AF_UNIX")
 
 
 def socket_path(cache: Path) -> Path:
@@ -58,7 +64,8 @@ def socket_path(cache: Path) -> Path:
     private folder under the system's temporary one when that path would be too long)."""
     from importlib.util import find_spec
 
-    key = [sys.prefix, sys.version, os.environ.get("PYTHONPATH", ""), str(Path(__file__).parents[1])]
+    key = [sys.prefix, sys.version, str(Path(__file__).parents[1]),
+           *(f"{v}={os.environ.get(v, '')}" for v in KEYED_ENVIRONMENT)]
     for name in PRELOAD:  # where each library is, and when it was installed there
         spec = find_spec(name)
         origin = spec.origin if spec is not None and spec.origin else f"{name} missing"
