@@ -523,7 +523,9 @@ PROBE = textwrap.dedent("""
         with open("probe.json", "w") as f:
             json.dump({"cwd": os.getcwd(), "pid": os.getpid(), "torch": "torch" in sys.modules,
                        "qbank": sorted(m for m in sys.modules if m.split(".")[0] == "qbank"),
-                       "bytecode": sys.dont_write_bytecode}, f)
+                       "bytecode": sys.dont_write_bytecode,
+                       "hypothesis_folder": str(getattr(sys.modules.get("hypothesis.configuration"),
+                                                        "__hypothesis_home_directory_default", None))}, f)
         print("probe says", os.environ["PROBE"])
         assert os.environ["PROBE"] == "pass"
 """)
@@ -551,6 +553,7 @@ def test_a_run_forked_from_the_worker_is_a_pytest_process_of_its_own(grading_wor
     assert seen["torch"], "the worker had imported torch before it forked the run"
     assert seen["cwd"] == str(tmp_path) and seen["pid"] != served_by and seen["bytecode"] is True
     assert seen["qbank"] == [], "qbank's own modules are imported afresh by each run, never inherited"
+    assert seen["hypothesis_folder"] == str(tmp_path / ".hypothesis")  # not the worker's folder
 
     code, out, again = _forked(grading_worker, tmp_path, "fail")  # its own environment and exit code
     assert code == 1 and "probe says fail" in out and "1 failed" in out
