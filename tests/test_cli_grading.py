@@ -595,6 +595,8 @@ def test_a_worker_killed_hard_is_replaced_by_a_new_one_for_the_next_run(grading_
     code, _, seen = _forked(grading_worker, tmp_path, "pass")
     new = worker.pid(grading_worker)
     assert code == 0 and new not in (old, None) and seen["torch"]
+    worker.stop(grading_worker)  # SIGTERM, as the session's end does: the worker removes its socket
+    assert worker.pid(grading_worker) is None and not worker.socket_path(grading_worker).exists()
 
 
 def test_no_worker_is_used_with_ci_set_or_qbank_worker_0(monkeypatch):

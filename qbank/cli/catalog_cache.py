@@ -20,7 +20,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from qbank.bank import catalog
-from qbank.progress.store import user_dir
+from qbank.progress.store import cache_folder
 
 CACHE_VERSION = 3
 ENTRY = tuple(f.name for f in fields(catalog.Entry))
@@ -29,9 +29,8 @@ ERRATUM = tuple(f.name for f in fields(catalog.Erratum))
 
 
 def cache_file(root: Path) -> Path:
-    base = Path(os.environ["QBANK_CACHE"]) if os.environ.get("QBANK_CACHE") else user_dir("cache")
     key = f"{zlib.crc32(str(root.resolve()).encode()):08x}"
-    return base / f"catalog-{key}.marshal"
+    return cache_folder() / f"catalog-{key}.marshal"
 
 
 def pack(e: catalog.Entry) -> tuple:

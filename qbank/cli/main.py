@@ -127,9 +127,9 @@ def _prestart_worker() -> None:
     """Start the worker the checks are forked from (qbank/grading/worker.py) now, if none is
     running, so that its imports overlap the CLI's own work."""
     from qbank.grading import worker
-    from qbank.grading.grade import hypothesis_folder
+    from qbank.progress.store import cache_folder
 
-    worker.prestart(hypothesis_folder().parent)
+    worker.prestart(cache_folder())
 
 
 def _catalog() -> Catalog:

@@ -53,6 +53,7 @@ from qbank.grading import worker
 from qbank.grading.failure import BANK_EXAMPLES, GRADE_EXAMPLES
 from qbank.grading.impl import near_misses
 from qbank.grading.verification import Verdict, load_verification
+from qbank.progress.store import cache_folder
 
 WORDS = {"passed": "holds", "failed": "fails", "skipped": "skipped", "not run": "not run"}
 
@@ -245,9 +246,7 @@ Progress = Callable[[int, int, int], None]  # (checks done, checks in all, faile
 def hypothesis_folder() -> Path:
     """Where Hypothesis keeps its example database for qbank's runs: the user's cache folder
     ($QBANK_CACHE, else ~/.cache/qbank/hypothesis on Linux), never the bank."""
-    from platformdirs import user_cache_dir
-
-    return Path(os.environ.get("QBANK_CACHE") or user_cache_dir("qbank")) / "hypothesis"
+    return cache_folder() / "hypothesis"
 
 
 def pytest_command(nodes: list[str], impl: str | None, seed: int | None, profile: str = "fast") -> list[str]:
@@ -265,7 +264,7 @@ def how_checks_run() -> str:
     """How the next run starts, for the line the CLI prints before it."""
     if not worker.enabled():
         return "a pytest subprocess; torch loads first"
-    if worker.running(hypothesis_folder().parent):
+    if worker.running(cache_folder()):
         return "pytest, forked from the worker that keeps torch loaded"
     return "a pytest process; torch loads first, in a worker kept for the next runs"
 
@@ -279,11 +278,11 @@ def run_checks(root: Path, nodes: list[str], impl: str | None = None, seed: int 
         return {}, 0, ""
     with tempfile.TemporaryDirectory(prefix="qbank-") as tmp:
         report, ticks, log = Path(tmp) / "report.json", Path(tmp) / "progress.txt", Path(tmp) / "output.txt"
-        command = [sys.executable, "-m", "pytest", *pytest_command(nodes, impl, seed, profile),
-                   "-p", "no:unraisableexception", "-p", "no:logging", "-p", "_hypothesis_pytestplugin", "-q",
-                   "--no-header",
-                   "--tb=line",  # the report reads the exception itself; pytest need not format tracebacks
-                   "--qbank-report", str(report), "--qbank-progress", str(ticks), "--qbank-exit"]
+        args = [*pytest_command(nodes, impl, seed, profile),
+                "-p", "no:unraisableexception", "-p", "no:logging", "-p", "_hypothesis_pytestplugin", "-q",
+                "--no-header",
+                "--tb=line",  # the report reads the exception itself; pytest need not format tracebacks
+                "--qbank-report", str(report), "--qbank-progress", str(ticks), "--qbank-exit"]
         env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
         env.update(PYTHONDONTWRITEBYTECODE="1",  # no __pycache__ in the bank or beside the learner's file
                    PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
@@ -291,16 +290,18 @@ def run_checks(root: Path, nodes: list[str], impl: str | None = None, seed: int 
         ticks.touch()
         proc = None
         if worker.enabled():  # forked from a process that has imported torch (qbank/grading/worker.py)
-            proc = worker.launch(command[3:], root, env, log, hypothesis_folder().parent)
+            proc = worker.launch(args, root, env, log, cache_folder())
         try:
             if proc is None:
                 with log.open("w", encoding="utf-8") as out:
-                    proc = subprocess.Popen(command, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
+                    proc = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=root, stdout=out,
+                                            stderr=subprocess.STDOUT, env=env)
             _follow(proc, ticks, progress)
         except OSError as e:
             raise GradeError(f"cannot run pytest: {e}") from None
         except BaseException:  # Ctrl-C: the run ends with the CLI
-            proc.kill()
+            if proc is not None:
+                proc.kill()
             raise
         output = log.read_text(encoding="utf-8", errors="replace")
         read = load_verification(report) if report.is_file() else None

@@ -102,26 +102,23 @@ def running(cache: Path) -> bool:
     return path.exists() and _alive(path)
 
 
-def pids(cache: Path) -> list[int]:
-    """The processes of the workers whose sockets are in `cache` (serving or starting)."""
-    found = []
-    for lock in (cache / "worker").glob("*.lock"):
-        socket_file = Path(str(lock)[:-len(".lock")])
-        try:
-            if _alive(socket_file):
-                found.append(int(lock.read_text()))
-        except (OSError, ValueError):
-            continue
-    return found
-
-
-def pid(cache: Path) -> int | None:
-    """The process of the worker that serves (or is starting to serve) this Python, if any."""
-    path = socket_path(cache)
+def _pid(path: Path) -> int | None:
+    """The process of the worker that serves (or is starting to serve) `path`, if any."""
     try:
         return int(_lock(path).read_text()) if _alive(path) else None
     except (OSError, ValueError):
         return None
+
+
+def pid(cache: Path) -> int | None:
+    """The process of the worker for this Python and these libraries, if any."""
+    return _pid(socket_path(cache))
+
+
+def pids(cache: Path) -> list[int]:
+    """The processes of every worker whose socket is in `cache` (serving or starting)."""
+    found = (_pid(Path(str(lock)[:-len(".lock")])) for lock in (cache / "worker").glob("*.lock"))
+    return [p for p in found if p is not None]
 
 
 def stop(cache: Path, timeout: float = 5.0) -> None:
@@ -187,27 +184,28 @@ class WorkerRun:
             if not chunk:
                 if self.returncode is None:
                     self.returncode = -int(signal.SIGKILL)  # the worker itself went away
+                    self._conn.close()
                 return None
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line.decode()
 
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            line = self._line(0)
-            if line is not None and line.startswith("exit "):
-                self.returncode = int(line.split()[1])
-                self._conn.close()
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
+    def _read_exit(self, timeout: float | None) -> None:
+        """Take the run's "exit CODE" line if it comes within `timeout` seconds."""
         if self.returncode is None:
             line = self._line(timeout)
             if line is not None and line.startswith("exit "):
                 self.returncode = int(line.split()[1])
                 self._conn.close()
-            elif self.returncode is None:
-                raise subprocess.TimeoutExpired("qbank worker run", timeout)
+
+    def poll(self) -> int | None:
+        self._read_exit(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._read_exit(timeout)
+        if self.returncode is None:
+            raise subprocess.TimeoutExpired("qbank worker run", timeout)
         return self.returncode
 
     def kill(self) -> None:
@@ -320,7 +318,7 @@ def serve(path: Path) -> None:
     """Import the libraries, then fork one run per connection until IDLE seconds pass without
     one or the socket file is removed."""
     lock = os.open(_lock(path), os.O_RDWR | os.O_CREAT, 0o600)
-    for attempt in range(5):  # a CLI may be holding it for an instant, to see whether it is free
+    for _ in range(5):  # a CLI may be holding it for an instant, to see whether it is free
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             break
@@ -340,6 +338,7 @@ def serve(path: Path) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(path))
     listener.listen(8)
+    bound = os.stat(path).st_ino  # the socket file this worker made (a later worker may replace it)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -362,7 +361,7 @@ def serve(path: Path) -> None:
                 last = time.monotonic()
                 _fork(conn, runs, [listener.fileno(), wake_r, wake_w, lock])
     finally:
-        if path.exists() and os.stat(path).st_ino == os.fstat(listener.fileno()).st_ino:
+        if path.exists() and os.stat(path).st_ino == bound:
             path.unlink(missing_ok=True)
         for pid in runs:
             os.kill(pid, signal.SIGKILL)

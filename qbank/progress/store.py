@@ -114,6 +114,11 @@ def user_dir(kind: str) -> Path:
         "qbank", appauthor=False))
 
 
+def cache_folder() -> Path:
+    """qbank's cache folder: $QBANK_CACHE, else the user's (~/.cache/qbank on Linux)."""
+    return Path(os.environ["QBANK_CACHE"]) if os.environ.get("QBANK_CACHE") else user_dir("cache")
+
+
 def card_id(question_id: str) -> int:
     """A stable positive integer for a question id (the fsrs card id, also used by Anki export)."""
     import hashlib
