@@ -288,22 +288,29 @@ def test_each_claim_says_whether_it_grades_your_code_and_which_contract_names():
     page = render.render_question(question(), make_site(ran(**REPORT)))
     line = page.split("Rows sum to one", 1)[1].split("{ .qb-claim }")[0]
     assert "qb-kind-component" in line and "grades your code" in line
-    assert "[`attention_weights`](../contract.md#attention_weights)" in line
+    assert "[`attention_weights`](../contract/attention.md#attention_weights)" in line
     erratum = page.split("It subtracts the maximum first.", 1)[1].split("{ .qb-erratum }")[0]
-    assert "qb-kind-fact" in erratum and "contract.md" not in erratum
-    assert "(../contract.md#attention)" in page.split("## Practise it", 1)[1]  # the components its claims grade
+    assert "qb-kind-fact" in erratum and "contract/" not in erratum
+    assert "(../contract/attention.md)" in page.split("## Practise it", 1)[1]  # the components its claims grade
 
 
-def test_the_contract_lists_per_component_the_claims_that_grade_it():
-    page = render.render_contract(make_site(ran(**REPORT)))
-    attention = page.split("{ #attention }", 1)[1].split("\n## ", 1)[0]
+def test_the_contract_has_a_page_per_component_listing_the_claims_that_grade_it():
+    site = make_site(ran(**REPORT))
+    pages = render.pages(site)
+    attention, masking = pages["contract/attention.md"], pages["contract/masking.md"]
     assert "The 2 claims that grade it" in attention
     assert "Rows sum to one" in attention and "Each row is unchanged" in attention
     assert "lower triangular" not in attention  # it grades masking
-    masking = page.split("{ #masking }", 1)[1].split("\n## ", 1)[0]
-    assert "The 1 claim that grades it" in masking or "The 1 claim that grade it" in masking
+    assert "The 1 claim that grades it" in masking
     assert "lower triangular" in masking
     assert '{ download="attention.py" }' in attention  # the starter downloads instead of opening as text
+    assert "## `attention_weights` { #attention_weights }" in attention
+    front = pages["contract/index.md"]  # the first page links every component and every name
+    assert "[Scaled dot-product attention](attention.md)" in front
+    assert "[`attention_weights`](attention.md#attention_weights)" in front
+    assert "1 claim |" in front and "2 claims |" in front
+    contract_nav = next(item["Contract"] for item in render.nav(site) if "Contract" in item)
+    assert contract_nav[0] == "contract/index.md" and "contract/attention.md" in contract_nav
 
 
 # --- sources ------------------------------------------------------------------------------------
@@ -379,7 +386,7 @@ def test_solution_code_is_embedded_by_its_snippet_section_never_pasted():
     page = render.render_question(question(), make_site(Verification()))
     assert '```python\n    --8<-- "solutions/attention.py:attention_weights"\n    ```' in page
     assert "masked_fill" not in page  # the code itself only arrives at build time
-    assert "(../contract.md#attention_weights)" in page
+    assert "(../contract/attention.md#attention_weights)" in page
 
 
 def test_check_code_is_located_by_the_ast_decorators_included_and_shown_once():

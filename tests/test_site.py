@@ -590,7 +590,7 @@ def test_a_figure_loads(built, visit):
 def test_every_bank_page_loads_with_no_outside_request(built, visit):
     """Each page (that no test before this one opened and checked: loading it again would
     prove nothing new) loads with its article and without a script error or an outside request."""
-    pages = ("/", "/questions/", "/difficulty/", "/topics/", "/errata/", "/coverage/", "/contract/", "/checks/",
+    pages = ("/", "/questions/", "/difficulty/", "/topics/", "/errata/", "/coverage/", "/contract/", "/contract/attention/", "/checks/",
              "/tags/", "/checks/test_attention/", "/topics/attention/")
     for path in [p for p in pages if p not in OPENED]:
         visit.goto(path)

@@ -13,7 +13,8 @@ Page layout (paths are relative to the docs dir, `site/`):
     questions/<id>.md            one question      difficulty.md   every question by difficulty
     topics/index.md              all topics        topics/<topic>/index.md  one topic
     checks/index.md              verification      checks/<test_x>.md       one check file
-    errata.md  coverage.md (the sources)  contract.md  tags.md (hand-written)
+    errata.md  coverage.md (the sources)  tags.md (hand-written)
+    contract/index.md            the contract     contract/<component>.md  one component's stubs
     figures/<name>.svg           qbank.site.figures       starters/<component>.py  contract stubs
 
 Try first, then reveal: a question page shows the question, its topic, difficulty and tags;
@@ -288,6 +289,16 @@ def check_page(file: str) -> str:
     return f"checks/{Path(file).stem}.md"
 
 
+def contract_page(component: str) -> str:
+    return f"contract/{component}.md"
+
+
+def contract_anchor(name: str) -> str:
+    """Where a contract name is described: its component's page, at its own heading."""
+    return f"{contract_page(contract.NAMES[name].component)}#{name}"
+
+
+CONTRACT = "contract/index.md"
 ALL_QUESTIONS = "questions/index.md"
 BY_DIFFICULTY = "difficulty.md"
 SOURCES = "coverage.md"
@@ -469,7 +480,7 @@ def _proof(src: str, entry, site: Site, verb: str = "proved by") -> str:
     info = site.checks.get(entry.check)
     graded = ""
     if entry.kind == "component" and info and info.uses:
-        graded = " " + ", ".join(f"[`{n}`]({rel(src, 'contract.md#' + n)})" for n in sorted(info.uses)) + " ·"
+        graded = " " + ", ".join(f"[`{n}`]({rel(src, contract_anchor(n))})" for n in sorted(info.uses)) + " ·"
     return f"{kind_badge(entry.kind)}<small>{graded} {verb} {check_link(src, entry.check, site)}</small>"
 
 
@@ -554,7 +565,7 @@ def render_question(q: Question, site: Site) -> str:
         for ref in q.solution:
             module, name = ref.split(":")
             file = module.replace(".", "/") + ".py"
-            contract_link = (f" · its contract: [`{name}`]({rel(src, 'contract.md#' + name)})"
+            contract_link = (f" · its contract: [`{name}`]({rel(src, contract_anchor(name))})"
                              if name in contract.NAMES else "")
             code += [f"`{file}` · `{name}`{contract_link}", f'```python\n--8<-- "{file}:{name}"\n```']
         reveal.append(_details("example", "Reference solution", "\n\n".join(code)))
@@ -582,7 +593,7 @@ def render_question(q: Question, site: Site) -> str:
     if files or components:
         out += ["## Practise it { data-search-exclude }", ""]
         if components:
-            out += ["Implement " + ", ".join(f"[{contract.COMPONENTS[c].title}]({rel(src, 'contract.md#' + c)})"
+            out += ["Implement " + ", ".join(f"[{contract.COMPONENTS[c].title}]({rel(src, contract_page(c))})"
                                              for c in components)
                     + " yourself: the claims marked *grades your code* then grade your file "
                     f"(`qbank practice {components[0]}`, then `qbank grade {components[0]}.py`).", ""]
@@ -627,7 +638,7 @@ def render_topic(topic: str, site: Site) -> str:
     if grading:
         out += ["## Implement it yourself", "",
                 "The claims of this topic that run the implementation under test grade yours too:", ""]
-        out += [f"- [{contract.COMPONENTS[c].title}]({rel(src, 'contract.md#' + c)}): graded by "
+        out += [f"- [{contract.COMPONENTS[c].title}]({rel(src, contract_page(c))}): graded by "
                 f"{_n(n, 'claim')} of this topic (`qbank practice {c}`)"
                 for c, n in sorted(grading.items(), key=lambda cn: list(contract.COMPONENTS).index(cn[0]))]
         out.append("")
@@ -797,7 +808,7 @@ def render_check_file(file: str, site: Site) -> str:
     for info in sorted((i for i in site.checks.values() if i.file == file), key=lambda i: i.start):
         verdict = v.verdict(info.node)
         timing = f" in {_seconds(verdict.duration)}" if verdict.duration is not None else ""
-        graded = (" · reads " + ", ".join(f"[`{n}`]({rel(src, 'contract.md#' + n)})" for n in sorted(info.uses))
+        graded = (" · reads " + ", ".join(f"[`{n}`]({rel(src, contract_anchor(n))})" for n in sorted(info.uses))
                   if info.uses else "")
         out += [f"## `{info.name}` {{ #{info.name} }}", "", f"{badge(verdict.outcome)}{timing}{graded}", ""]
         if details := _verdict_details(verdict):
@@ -885,50 +896,73 @@ def render_coverage(site: Site) -> str:
     return "\n".join(out)
 
 
-def render_contract(site: Site) -> str:
-    src = "contract.md"
-    doc = contract.__doc__ or ""
-    _, _, conventions = doc.partition("Conventions, the same in every component:")
-    conventions = conventions.split("Nothing here imports torch.")[0].strip()
+def _contract_uses(site: Site) -> dict[str, list[str]]:
+    """contract name -> the checks that read it."""
     uses: dict[str, list[str]] = {}
     for node, info in site.checks.items():
         for name in info.uses:
             uses.setdefault(name, []).append(node)
+    return uses
+
+
+def render_contract(site: Site) -> str:
+    """The contract's front page: how grading works, the conventions, and one line per component
+    (each component has a page of its own: `render_contract_component`)."""
+    src = CONTRACT
+    doc = contract.__doc__ or ""
+    _, _, conventions = doc.partition("Conventions, the same in every component:")
+    conventions = conventions.split("Nothing here imports torch.")[0].strip()
     out = [_front("Implementation contract"), "# The implementation contract", "",
            "The checks never import the reference solutions: they ask *the implementation under test* "
-           "for the names below. Write any of them in a file of your own, and the same checks that prove "
-           "this bank grade your code; the checks of a name your file lacks are skipped, naming it. "
+           "for the names each component's page lists. Write any of them in a file of your own, and the same checks "
+           "that prove this bank grade your code; the checks of a name your file lacks are skipped, naming it. "
            f"On the question pages, the claims marked {kind_badge('component')} are the ones that do.", "",
-           "```sh", ".venv/bin/qbank practice attention           # writes attention.py: the stubs below",
+           "```sh", ".venv/bin/qbank practice attention           # writes attention.py: the stubs to fill in",
            ".venv/bin/qbank grade attention.py             # which claims hold for your code",
            ".venv/bin/pytest checks --impl attention.py    # the same checks, straight from pytest",
            ".venv/bin/pytest checks --impl qbank.adapters.pytorch   # PyTorch's own modules pass them too",
-           "```", ""]
+           "```", "", "## Components", "",
+           '<div class="qb-table" markdown>', "", "| component | names | graded by |", "|---|---|---|"]
+    for comp in contract.COMPONENTS.values():
+        names = ", ".join(f"[`{n.name}`]({rel(src, contract_anchor(n.name))})" for n in comp.names)
+        out.append(f"| [{_cell(comp.title)}]({rel(src, contract_page(comp.name))}) | {names} "
+                   f"| {_n(len(site.grading(comp.name)), 'claim')} |")
+    out += ["", "</div>", ""]
     if conventions:
         out += ["## Conventions", "", textwrap.dedent(conventions), ""]
-    for comp in contract.COMPONENTS.values():
-        file = f"solutions/{comp.name}.py"
-        grading = site.grading(comp.name)
-        out += [f"## {comp.title} {{ #{comp.name} }}", "", comp.summary, "",
-                f"[Starter file `{comp.name}.py`]({rel(src, 'starters/' + comp.name + '.py')})"
-                f'{{ download="{comp.name}.py" }}: these stubs, to fill in '
-                f"(or `qbank practice {comp.name}`).", ""]
-        if grading:
-            lines = [f"- {typeset(statement(e))} ([{_link_text(q.short_title)}]({rel(src, question_page(q.id))})"
-                     f" · {check_link(src, e.check, site)})" for q, e in grading]
-            out += [_unsearched(_details(
-                "tip", f"The {_n(len(grading), 'claim')} that grade it (they state the answers)",
-                "Every claim of the bank whose check runs this component: what `qbank grade` holds your "
-                "file to.\n\n" + "\n".join(lines))), ""]
-        for name in comp.names:
-            graders = uses.get(name.name, [])
-            out += [f"### `{name.name}` {{ #{name.name} }}", "", "```python", name.stub.rstrip("\n"), "```", ""]
-            if graders:  # check names read as claims: kept out of search previews too
-                out += [_unsearched(f"Graded by {_n(len(graders), 'check')}: "
-                                    + ", ".join(check_link(src, n, site) for n in sorted(graders)) + "."), ""]
-            if name.name in site.solution_sections.get(file, set()):
-                out += [_unsearched('??? example "Reference solution (try yours first)"\n\n    ```python\n'
-                                    f'    --8<-- "{file}:{name.name}"\n    ```'), ""]
+    return "\n".join(out)
+
+
+def render_contract_component(name: str, site: Site, uses: dict[str, list[str]] | None = None) -> str:
+    """One component's page of the contract: its stubs, the claims that grade it, the checks
+    that read each name and the reference solution behind a click."""
+    comp = contract.COMPONENTS[name]
+    src = contract_page(name)
+    uses = _contract_uses(site) if uses is None else uses
+    file = f"solutions/{comp.name}.py"
+    grading = site.grading(comp.name)
+    out = [_front(comp.title), f"# {comp.title}", "", comp.summary, "",
+           f"[Starter file `{comp.name}.py`]({rel(src, 'starters/' + comp.name + '.py')})"
+           f'{{ download="{comp.name}.py" }}: these stubs, to fill in '
+           f"(or `qbank practice {comp.name}`). The conventions every component follows are on the "
+           f"[contract's first page]({rel(src, CONTRACT)}#conventions).", ""]
+    if grading:
+        lines = [f"- {typeset(statement(e))} ([{_link_text(q.short_title)}]({rel(src, question_page(q.id))})"
+                 f" · {check_link(src, e.check, site)})" for q, e in grading]
+        out += [_unsearched(_details(
+            "tip", f"The {_n(len(grading), 'claim')} that {'grades' if len(grading) == 1 else 'grade'} it "
+            "(they state the answers)",
+            "Every claim of the bank whose check runs this component: what `qbank grade` holds your "
+            "file to.\n\n" + "\n".join(lines))), ""]
+    for n in comp.names:
+        graders = uses.get(n.name, [])
+        out += [f"## `{n.name}` {{ #{n.name} }}", "", "```python", n.stub.rstrip("\n"), "```", ""]
+        if graders:  # check names read as claims: kept out of search previews too
+            out += [_unsearched(f"Graded by {_n(len(graders), 'check')}: "
+                                + ", ".join(check_link(src, g, site) for g in sorted(graders)) + "."), ""]
+        if n.name in site.solution_sections.get(file, set()):
+            out += [_unsearched('??? example "Reference solution (try yours first)"\n\n    ```python\n'
+                                f'    --8<-- "{file}:{n.name}"\n    ```'), ""]
     return "\n".join(out)
 
 
@@ -948,7 +982,9 @@ def pages(site: Site) -> dict[str, str]:
     out["checks/index.md"] = render_checks_index(site)
     out["errata.md"] = render_errata_page(site)
     out[SOURCES] = render_coverage(site)
-    out["contract.md"] = render_contract(site)
+    out[CONTRACT] = render_contract(site)
+    uses = _contract_uses(site)
+    out.update({contract_page(c): render_contract_component(c, site, uses) for c in contract.COMPONENTS})
     return out
 
 
@@ -963,7 +999,7 @@ def nav(site: Site) -> list:
                        {"By tag": "tags.md"}, *topics]},
         {"Errata": "errata.md"},
         {"Sources": SOURCES},
-        {"Contract": "contract.md"},
+        {"Contract": [CONTRACT, *(contract_page(c) for c in contract.COMPONENTS)]},
         {"Verification": ["checks/index.md", *(check_page(f) for f in site.check_files())]},
     ]
 
