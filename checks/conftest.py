@@ -52,6 +52,8 @@ from hypothesis import HealthCheck, Phase, settings
 from qbank.contract import NAMES
 from qbank.grading.failure import BANK_EXAMPLES, GRADE_EXAMPLES, comparison, failure_details
 from qbank.grading.impl import ImplementationError, contract_problem, load_implementation
+from qbank.grading.verification import CI_PROFILES, profile_name
+from qbank.site.digest import check_run_digest, undeclared_imports
 
 DEFAULT_IMPL = "solutions"
 STAT_SEED = 0  # the one seed every statistical check uses in a normal run
@@ -69,7 +71,7 @@ settings.register_profile("grade", settings.get_profile("fast"), max_examples=GR
 # no database, the same examples every run.
 settings.register_profile("kill", settings.get_profile("fast"), phases=[Phase.explicit, Phase.generate],
                           derandomize=True, database=None)
-for _name in ("fast", "thorough", "grade"):
+for _name in CI_PROFILES:
     settings.register_profile(f"{_name}-ci", settings.get_profile(_name), derandomize=True, database=None)
 
 
@@ -144,10 +146,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if not (config.getoption("numprocesses", None) and not hasattr(config, "workerinput")):
         install_torch_hooks()  # not in pytest-xdist's controller (-n N), which runs no check
-    profile = config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE", "fast")
-    if os.environ.get("CI") and not profile.endswith("-ci") and f"{profile}-ci" in settings._profiles:
-        profile = f"{profile}-ci"
-    settings.load_profile(profile)
+    settings.load_profile(profile_name(config.getoption("hypothesis_profile", None), os.environ))
     config._qbank_error = None
     if config.getoption("qbank_report"):
         config.pluginmanager.register(_Report(config), "qbank-report")
@@ -429,8 +428,23 @@ class _Progress:
         self.file.close()
 
 
+ITEM_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+
+
+def _whole_bank(config: pytest.Config) -> bool:
+    """Whether this run proves the bank itself: every check of checks/ against solutions/ (the run
+    `make verify` makes), whose verdicts `make test` may reuse (qbank.grading.verification.reusable)."""
+    if config.getoption("impl") != DEFAULT_IMPL or config.getoption("impl_each"):
+        return False
+    root, here = Path(config.rootpath).resolve(), Path(config.invocation_params.dir)
+    folders = {(here / arg).resolve() for arg in config.args if "::" not in arg}
+    return bool(folders & {root, root / "checks"})
+
+
 class _Report:
-    """Collects one verdict per check function (a parametrized check fails if any case fails)."""
+    """Collects one verdict per check function (a parametrized check fails if any case fails).
+    A run of the whole bank also records what it ran on (`run`: the hash of everything a check
+    run reads, the profile, the selection, each item's outcome counted, the exit status)."""
 
     RANK = {"passed": 0, "skipped": 1, "failed": 2}
 
@@ -440,8 +454,14 @@ class _Report:
         self.impl = config.getoption("impl_each") or config.getoption("impl")
         self.root = Path(config.rootpath)
         self.checks: dict[str, dict] = {}
+        self.items: dict[str, str] = {}  # node id -> its worst outcome ("error": its setup or teardown failed)
+        self.inputs = check_run_digest(self.root) if _whole_bank(config) else None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        worst = "error" if report.failed and report.when != "call" else report.outcome
+        if report.when == "call" or not report.passed:
+            if ITEM_RANK[worst] >= ITEM_RANK[self.items.get(report.nodeid, "passed")]:
+                self.items[report.nodeid] = worst
         if report.when != "call" and report.passed:
             return
         key = report.nodeid.split("[")[0]
@@ -462,7 +482,7 @@ class _Report:
                     entry["case"] = _unescaped(report.nodeid[report.nodeid.index("["):])
                 entry.update({k: v for k, v in details.items() if v})
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "implementation": self.impl,
                 "torch": metadata.version("torch"), "python": platform.python_version(),
@@ -470,6 +490,15 @@ class _Report:
                 "checks": dict(sorted(self.checks.items()))}
         if self.config._qbank_error:
             data["error"] = self.config._qbank_error
+        if self.inputs is not None and check_run_digest(self.root) == self.inputs:  # nothing changed meanwhile
+            counts = {outcome: 0 for outcome in ITEM_RANK}
+            for outcome in self.items.values():
+                counts[outcome] += 1
+            data["run"] = {"inputs": self.inputs, "profile": settings.get_current_profile_name(),
+                           "markexpr": self.config.getoption("markexpr", ""),
+                           "keyword": self.config.getoption("keyword", ""),
+                           "exitstatus": int(exitstatus), "items": counts,
+                           "undeclared": undeclared_imports(self.root)}
         self.path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
-from qbank.site.digest import CHECK_RUN_INPUTS, EXCLUDED, digest
+from qbank.site.digest import CHECK_RUN_INPUTS, declared, digest
 
 # Not Hypothesis: pytest rewrites its plugin's asserts, and warns when it was imported before.
 PRELOAD = ["torch", "numpy", "pytest"]
@@ -142,18 +142,6 @@ def inputs_digest(*entries: str) -> str:
     return digest(ROOT, entries or INPUTS)
 
 
-def _declared(file: Path) -> bool:
-    """Whether an imported file is an input of the runs, or not part of the repository at all
-    (installed packages count through their versions)."""
-    try:
-        parts = file.resolve().relative_to(ROOT).parts
-    except ValueError:
-        return True  # outside the repository
-    if EXCLUDED & set(parts):
-        return True
-    return any(parts[:len(Path(entry).parts)] == Path(entry).parts for entry in INPUTS)
-
-
 def reuse_enabled() -> bool:
     """Whether results from build/.cache/test-runs may be used (QBANK_TEST_CACHE=0 says no)."""
     return os.environ.get("QBANK_TEST_CACHE", "1") != "0"
@@ -183,7 +171,7 @@ def run_reported(args: list[str], report: Path, cwd: Path = ROOT, env: dict[str,
         except (OSError, ValueError, KeyError, TypeError):
             pass  # not run yet, or an unreadable entry: run it
     run = run_pytest(args, cwd, env, timeout)
-    undeclared = [f for f in run.imported if not _declared(Path(f))]
+    undeclared = [f for f in run.imported if not declared(ROOT, Path(f))]
     assert not undeclared, (f"pytest {' '.join(shown)[:300]} imported {undeclared} from the repository: add them to "
                             f"INPUTS in tests/pytest_fork.py, or a change to them would not run it again")
     # a run that finished (0, 1) or that the checks' conftest stopped, saying why in the report (4: the

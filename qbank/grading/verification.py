@@ -98,6 +98,59 @@ def _verdict(entry: dict) -> Verdict:
                    entry.get("in_impl") or "")
 
 
+# -- reusing the verdicts of a whole run ------------------------------------------------------
+
+CI_PROFILES = ("fast", "thorough", "grade")  # each has a derandomized "-ci" twin (checks/conftest.py)
+
+
+def profile_name(option: str | None, environ) -> str:
+    """The Hypothesis profile a run of the checks loads: --hypothesis-profile, else
+    $HYPOTHESIS_PROFILE, else "fast"; its derandomized "-ci" twin when $CI is set."""
+    profile = option or environ.get("HYPOTHESIS_PROFILE", "fast")
+    return f"{profile}-ci" if environ.get("CI") and profile in CI_PROFILES else profile
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """Whether the verdicts of a report can stand for running checks/ again, and why (not)."""
+    ok: bool
+    why: str
+    passed: int = 0
+
+
+def reusable(path: Path, root: Path, profile: str, markexpr: str = "", keyword: str = "") -> Reuse:
+    """Whether the run that wrote the report at `path` proves what running every check of `root`'s
+    checks/ against solutions/ would prove now: it ran all of them (no -k, no -m, or this session's
+    -m), with the Hypothesis profile `profile`, on the very files, packages and Python a run would
+    read now (`check_run_digest`), importing nothing of the repository beyond them, and every item
+    passed. $QBANK_TEST_CACHE=0 says no."""
+    import os
+
+    from qbank.site.digest import check_run_digest
+
+    if os.environ.get("QBANK_TEST_CACHE", "1") == "0":
+        return Reuse(False, "QBANK_TEST_CACHE=0")
+    try:
+        run = json.loads(path.read_text(encoding="utf-8")).get("run")
+    except (OSError, ValueError, AttributeError):
+        return Reuse(False, f"no readable report at {path}")
+    if not isinstance(run, dict):
+        return Reuse(False, f"{path} is not from a run of the whole bank (`make verify`)")
+    items = run.get("items") or {}
+    passed = items.get("passed", 0)
+    why = ("its run ended with exit status {}".format(run.get("exitstatus")) if run.get("exitstatus") != 0
+           else "not every check passed in it" if any(items.get(k) for k in ("failed", "error")) or not passed
+           else f"its run used the Hypothesis profile {run.get('profile')!r}, this one {profile!r}"
+           if run.get("profile") != profile
+           else "its run was filtered with -k" if run.get("keyword")
+           else f"its run was filtered with -m {run.get('markexpr')!r}" if run.get("markexpr") not in ("", markexpr)
+           else f"its run imported {', '.join(run['undeclared'])}, which a change would not be seen in"
+           if run.get("undeclared")
+           else "the checks, the solutions, the parts of qbank they read or the installed packages changed since"
+           if run.get("inputs") != check_run_digest(root) else "")
+    return Reuse(not why, why, passed)
+
+
 # -- the proofs of the checks themselves -------------------------------------------------------
 
 DEFAULT_PROOFS = Path("build") / "check-proofs.json"

@@ -9,6 +9,7 @@ tests/pytest_fork.py keys the test runs it reuses the same way.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 import sysconfig
 from collections.abc import Iterable
@@ -50,6 +51,25 @@ def digest(root: Path, entries: Iterable[str], *extra: bytes) -> str:
                                 for d in metadata.distributions(path=site_packages)):
         h.update(f"{name}={version}\n".encode())
     return h.hexdigest()
+
+
+def declared(root: Path, file: Path) -> bool:
+    """Whether an imported file is an input of a check run (CHECK_RUN_INPUTS), or not part of the
+    repository at all (installed packages count through their versions)."""
+    try:
+        parts = file.resolve().relative_to(root.resolve()).parts
+    except ValueError:
+        return True  # outside the repository
+    if EXCLUDED & set(parts):
+        return True
+    return any(parts[:len(Path(entry).parts)] == Path(entry).parts for entry in CHECK_RUN_INPUTS)
+
+
+def undeclared_imports(root: Path) -> list[str]:
+    """The files of this repository that this process has imported and CHECK_RUN_INPUTS lacks: a
+    change to them would not change `check_run_digest`."""
+    files = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
+    return sorted(f for f in files if isinstance(f, str) and os.path.isabs(f) and not declared(root, Path(f)))
 
 
 def check_run_digest(root: Path) -> str:
