@@ -396,11 +396,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config._qbank_status = exitstatus
 
 
+RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}  # the worst wins; "error": setup or teardown failed
+
+
 class _Progress:
     """One line per check as it finishes ('passed checks/test_x.py::test_y'), after a first
     line 'checks N'; a parametrized check finishes with its last case."""
 
-    RANK = {"passed": 0, "skipped": 1, "failed": 2}
 
     def __init__(self, path: str):
         self.file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed at unconfigure
@@ -416,7 +418,7 @@ class _Progress:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or not report.passed:
             key = report.nodeid.split("[")[0]
-            if self.RANK[report.outcome] >= self.RANK[self.worst.get(key, "passed")]:
+            if RANK[report.outcome] >= RANK[self.worst.get(key, "passed")]:
                 self.worst[key] = report.outcome
         if report.when == "teardown":
             key = report.nodeid.split("[")[0]
@@ -426,9 +428,6 @@ class _Progress:
 
     def pytest_unconfigure(self) -> None:
         self.file.close()
-
-
-ITEM_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 
 
 def _whole_bank(config: pytest.Config) -> bool:
@@ -446,7 +445,6 @@ class _Report:
     A run of the whole bank also records what it ran on (`run`: the hash of everything a check
     run reads, the profile, the selection, each item's outcome counted, the exit status)."""
 
-    RANK = {"passed": 0, "skipped": 1, "failed": 2}
 
     def __init__(self, config: pytest.Config):
         self.config = config
@@ -460,7 +458,7 @@ class _Report:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         worst = "error" if report.failed and report.when != "call" else report.outcome
         if report.when == "call" or not report.passed:
-            if ITEM_RANK[worst] >= ITEM_RANK[self.items.get(report.nodeid, "passed")]:
+            if RANK[worst] >= RANK[self.items.get(report.nodeid, "passed")]:
                 self.items[report.nodeid] = worst
         if report.when != "call" and report.passed:
             return
@@ -471,7 +469,7 @@ class _Report:
         entry = self.checks.setdefault(key, {"outcome": "passed", "duration": 0.0, "message": ""})
         entry["duration"] = round(entry["duration"] + report.duration, 4)
         outcome = report.outcome
-        if self.RANK[outcome] > self.RANK[entry["outcome"]]:
+        if RANK[outcome] > RANK[entry["outcome"]]:
             entry["outcome"] = outcome
             details = properties.get("qbank_failure") or {}
             entry["message"] = details.get("message") or _short_message(report)
@@ -491,7 +489,7 @@ class _Report:
         if self.config._qbank_error:
             data["error"] = self.config._qbank_error
         if self.inputs is not None and check_run_digest(self.root) == self.inputs:  # nothing changed meanwhile
-            counts = {outcome: 0 for outcome in ITEM_RANK}
+            counts = {outcome: 0 for outcome in RANK}
             for outcome in self.items.values():
                 counts[outcome] += 1
             data["run"] = {"inputs": self.inputs, "profile": settings.get_current_profile_name(),

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
-from qbank.site.digest import CHECK_RUN_INPUTS, declared, digest
+from qbank.site.digest import CHECK_RUN_INPUTS, declared, digest, imported_files, reuse_enabled
 
 # Not Hypothesis: pytest rewrites its plugin's asserts, and warns when it was imported before.
 PRELOAD = ["torch", "numpy", "pytest"]
@@ -87,9 +87,7 @@ def _child(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str, i
 
             traceback.print_exc()
             code = 1
-    files = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
-    files = sorted(f for f in files if isinstance(f, str) and os.path.isabs(f))  # some of torch's are bare names
-    Path(imported).write_text("\n".join(files), encoding="utf-8")
+    Path(imported).write_text("\n".join(imported_files()), encoding="utf-8")
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(int(code))  # no interpreter teardown: torch's costs about a second
@@ -140,11 +138,6 @@ def inputs_digest(*entries: str) -> str:
     """A hash of everything a run can depend on: the files under `entries` (default INPUTS; build
     output, caches and bytecode left out), the installed distributions and the Python version."""
     return digest(ROOT, entries or INPUTS)
-
-
-def reuse_enabled() -> bool:
-    """Whether results from build/.cache/test-runs may be used (QBANK_TEST_CACHE=0 says no)."""
-    return os.environ.get("QBANK_TEST_CACHE", "1") != "0"
 
 
 def prune(pattern: str, keep: int) -> None:

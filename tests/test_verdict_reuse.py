@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from qbank.grading import verification
 from qbank.grading.verification import profile_name, reusable
 from qbank.site import digest
 from tests.pytest_fork import ROOT, run_pytest

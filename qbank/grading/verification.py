@@ -118,17 +118,15 @@ class Reuse:
     passed: int = 0
 
 
-def reusable(path: Path, root: Path, profile: str, markexpr: str = "", keyword: str = "") -> Reuse:
+def reusable(path: Path, root: Path, profile: str, markexpr: str = "") -> Reuse:
     """Whether the run that wrote the report at `path` proves what running every check of `root`'s
-    checks/ against solutions/ would prove now: it ran all of them (no -k, no -m, or this session's
+    checks/ against solutions/ would prove now: it ran all of them (no -k; no -m, or this session's
     -m), with the Hypothesis profile `profile`, on the very files, packages and Python a run would
     read now (`check_run_digest`), importing nothing of the repository beyond them, and every item
     passed. $QBANK_TEST_CACHE=0 says no."""
-    import os
+    from qbank.site.digest import check_run_digest, reuse_enabled
 
-    from qbank.site.digest import check_run_digest
-
-    if os.environ.get("QBANK_TEST_CACHE", "1") == "0":
+    if not reuse_enabled():
         return Reuse(False, "QBANK_TEST_CACHE=0")
     try:
         run = json.loads(path.read_text(encoding="utf-8")).get("run")
@@ -137,18 +135,20 @@ def reusable(path: Path, root: Path, profile: str, markexpr: str = "", keyword: 
     if not isinstance(run, dict):
         return Reuse(False, f"{path} is not from a run of the whole bank (`make verify`)")
     items = run.get("items") or {}
-    passed = items.get("passed", 0)
-    why = ("its run ended with exit status {}".format(run.get("exitstatus")) if run.get("exitstatus") != 0
-           else "not every check passed in it" if any(items.get(k) for k in ("failed", "error")) or not passed
-           else f"its run used the Hypothesis profile {run.get('profile')!r}, this one {profile!r}"
-           if run.get("profile") != profile
-           else "its run was filtered with -k" if run.get("keyword")
-           else f"its run was filtered with -m {run.get('markexpr')!r}" if run.get("markexpr") not in ("", markexpr)
-           else f"its run imported {', '.join(run['undeclared'])}, which a change would not be seen in"
-           if run.get("undeclared")
-           else "the checks, the solutions, the parts of qbank they read or the installed packages changed since"
-           if run.get("inputs") != check_run_digest(root) else "")
-    return Reuse(not why, why, passed)
+    refusals = [  # the first that applies is the reason; the hash, the dearest, comes last
+        (lambda: run.get("exitstatus") != 0, f"its run ended with exit status {run.get('exitstatus')}"),
+        (lambda: items.get("failed") or items.get("error") or not items.get("passed"), "not every check passed in it"),
+        (lambda: run.get("profile") != profile,
+         f"its run used the Hypothesis profile {run.get('profile')!r}, this one {profile!r}"),
+        (lambda: run.get("keyword"), "its run was filtered with -k"),
+        (lambda: run.get("markexpr") not in ("", markexpr), f"its run was filtered with -m {run.get('markexpr')!r}"),
+        (lambda: run.get("undeclared"),
+         f"its run imported {', '.join(run.get('undeclared') or ())}, which a change would not be seen in"),
+        (lambda: run.get("inputs") != check_run_digest(root),
+         "the checks, the solutions, the parts of qbank they read or the installed packages changed since"),
+    ]
+    why = next((reason for refused, reason in refusals if refused()), "")
+    return Reuse(not why, why, items.get("passed", 0))
 
 
 # -- the proofs of the checks themselves -------------------------------------------------------

@@ -65,11 +65,21 @@ def declared(root: Path, file: Path) -> bool:
     return any(parts[:len(Path(entry).parts)] == Path(entry).parts for entry in CHECK_RUN_INPUTS)
 
 
+def imported_files() -> list[str]:
+    """The files of the modules this process has imported (some of torch's are bare names: left out)."""
+    files = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
+    return sorted(f for f in files if isinstance(f, str) and os.path.isabs(f))
+
+
 def undeclared_imports(root: Path) -> list[str]:
     """The files of this repository that this process has imported and CHECK_RUN_INPUTS lacks: a
     change to them would not change `check_run_digest`."""
-    files = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
-    return sorted(f for f in files if isinstance(f, str) and os.path.isabs(f) and not declared(root, Path(f)))
+    return [f for f in imported_files() if not declared(root, Path(f))]
+
+
+def reuse_enabled() -> bool:
+    """Whether results kept under these hashes may stand for running again (QBANK_TEST_CACHE=0 says no)."""
+    return os.environ.get("QBANK_TEST_CACHE", "1") != "0"
 
 
 def check_run_digest(root: Path) -> str:

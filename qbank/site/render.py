@@ -933,12 +933,12 @@ def render_contract(site: Site) -> str:
     return "\n".join(out)
 
 
-def render_contract_component(name: str, site: Site, uses: dict[str, list[str]] | None = None) -> str:
+def render_contract_component(name: str, site: Site) -> str:
     """One component's page of the contract: its stubs, the claims that grade it, the checks
     that read each name and the reference solution behind a click."""
     comp = contract.COMPONENTS[name]
     src = contract_page(name)
-    uses = _contract_uses(site) if uses is None else uses
+    uses = _contract_uses(site)
     file = f"solutions/{comp.name}.py"
     grading = site.grading(comp.name)
     out = [_front(comp.title), f"# {comp.title}", "", comp.summary, "",
@@ -983,8 +983,7 @@ def pages(site: Site) -> dict[str, str]:
     out["errata.md"] = render_errata_page(site)
     out[SOURCES] = render_coverage(site)
     out[CONTRACT] = render_contract(site)
-    uses = _contract_uses(site)
-    out.update({contract_page(c): render_contract_component(c, site, uses) for c in contract.COMPONENTS})
+    out.update({contract_page(c): render_contract_component(c, site) for c in contract.COMPONENTS})
     return out
 
 
