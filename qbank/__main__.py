@@ -1,3 +1,3 @@
-from qbank.cli.main import main
+from qbank.cli.entry import main
 
 main()

@@ -14,17 +14,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, Optional
+from typing import Optional
 
 import typer
 from typer.core import TyperCommand
 
-from qbank.cli import fast_params
-
-if TYPE_CHECKING:
-    from qbank.bank.catalog import Catalog, Entry
-    from qbank.cli.quiz import Filters
-    from qbank.progress.store import Store
+from qbank.cli import browse, common, fast_params
+from qbank.cli.entry import DB_ENVVAR, DB_PATH, FLAGS, PAGER
 
 fast_params.install()  # plain values converted without importing pydantic (~100 ms)
 
@@ -64,9 +60,6 @@ app = typer.Typer(
 export_app = typer.Typer(help="Export the bank to other tools.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(export_app, name="export")
 
-EXIT_FAILED = 1  # a claim or a check failed
-EXIT_ERROR = 2  # the command could not do its job (bad input, unreadable file)
-EXIT_INTERRUPTED = 130
 
 
 def _version(value: bool) -> None:
@@ -89,31 +82,16 @@ def _root(
     """
 
 
-def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    """Print an error to stderr and exit non-zero, without a traceback."""
-    typer.echo(f"qbank: error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _errors():
-    """Turn the package's expected errors into `fail`."""
-    from qbank.bank.loader import BankNotFound
-    from qbank.errors import QbankError
-
-    try:
-        yield
-    except (BankNotFound, QbankError) as e:
-        fail(str(e))
-
-
 # -- shared options ------------------------------------------------------------------------
 
-TopicOpt = typer.Option(None, "--topic", "-t", metavar="TOPIC", help="Only this topic (repeat for several).")
-DifficultyOpt = typer.Option(None, "--difficulty", "-d", metavar="LEVEL",
+# Their names are declared in qbank/cli/entry.py, which parses list, show and stats without typer.
+TopicOpt = typer.Option(None, *FLAGS["topic"], metavar="TOPIC", help="Only this topic (repeat for several).")
+DifficultyOpt = typer.Option(None, *FLAGS["difficulty"], metavar="LEVEL",
                              help="Only this difficulty: easy, medium or hard (repeatable).")
-TagOpt = typer.Option(None, "--tag", metavar="TAG", help="Only questions with this tag (repeatable: any of them).")
-DbOpt = typer.Option(None, "--db", metavar="PATH", envvar="QBANK_DB", show_envvar=True, dir_okay=False,
+TagOpt = typer.Option(None, *FLAGS["tag"], metavar="TAG",
+                      help="Only questions with this tag (repeatable: any of them).")
+DbOpt = typer.Option(None, *FLAGS["db"], metavar="PATH", envvar=DB_ENVVAR, show_envvar=True,
+                     dir_okay=DB_PATH.dir_okay, readable=DB_PATH.readable,
                      help="Progress database [default: progress.sqlite3 in your user data folder].")
 
 
@@ -130,59 +108,6 @@ def _prestart_worker() -> None:
     from qbank.progress.store import cache_folder
 
     worker.prestart(cache_folder())
-
-
-def _catalog() -> Catalog:
-    from qbank.cli.catalog_cache import load_catalog
-
-    from qbank.cli.views import use_bank
-
-    with _errors():
-        catalog = load_catalog()
-    use_bank(catalog.root)
-    for warning in catalog.warnings:
-        typer.echo(f"qbank: warning: {warning}", err=True)
-    return catalog
-
-
-def _filters(catalog: Catalog, topic, difficulty, tag) -> Filters:
-    from qbank.cli.quiz import Filters
-
-    filters = Filters(tuple(topic or ()), tuple(difficulty or ()), tuple(tag or ()))
-    with _errors():
-        filters.check(catalog.tags)
-    return filters
-
-
-def _selected(topic, difficulty, tag) -> tuple[Catalog, list[Entry]]:
-    from qbank.cli.quiz import select
-
-    catalog = _catalog()
-    return catalog, select(catalog.entries, _filters(catalog, topic, difficulty, tag))
-
-
-def _db_path(db: Optional[Path]) -> Path:
-    from qbank.progress.store import default_path
-
-    return db if db is not None else default_path()
-
-
-def _open_store(db: Optional[Path], create: bool) -> Store:
-    from qbank.progress.store import Store
-
-    with _errors():
-        return Store.open(_db_path(db), create=create)
-
-
-def _entry(catalog: Catalog, question_id: str) -> Entry:
-    entry = catalog.get(question_id)
-    if entry is None:
-        import difflib
-
-        close = difflib.get_close_matches(question_id, [e.id for e in catalog.entries], n=3, cutoff=0.5)
-        hint = f"; did you mean {' or '.join(close)}?" if close else "; `qbank list` shows them all"
-        fail(f"unknown question id {question_id!r}{hint}")
-    return entry
 
 
 # -- quiz ----------------------------------------------------------------------------------
@@ -218,10 +143,10 @@ def quiz(
     from qbank.cli import session, terminal
     from qbank.progress import srs
 
-    _, entries = _selected(topic, difficulty, tag)
-    store = _open_store(db, create=True)
+    _, entries = common.selected(topic, difficulty, tag)
+    store = common.open_store(db, create=True)
     console = _console()
-    with _errors(), store:
+    with common.errors(), store:
         due = store.due_dates()
         now = srs.now()
         if random:
@@ -234,7 +159,7 @@ def quiz(
         summary = session.run(console, store, slots, terminal.input_for(console), type_answers=type_answers)
         _session_summary(console, summary, store, entries)
     if summary.interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise SystemExit(common.EXIT_INTERRUPTED)
 
 
 def _nothing_due(console, entries, due, now) -> None:
@@ -287,31 +212,10 @@ def _session_summary(console, summary, store, entries) -> None:
 @app.command(cls=Command)
 def stats(db: Optional[Path] = DbOpt) -> None:
     """Your progress: reviews done, questions due today, retention, and progress per topic."""
-    from qbank.cli.terminal import Plain
-    from qbank.cli.views import progress_table
-
-    catalog = _catalog()
-    store = _open_store(db, create=False)
-    with _errors(), store:
-        progress_table(Plain(), catalog, store)
+    browse.stats(db)
 
 
 # -- list and show -------------------------------------------------------------------------
-
-
-def _progress_or_none(db: Optional[Path], doing: str, read):
-    """`read(store)` for a command that does not need the progress database: a missing or
-    empty one reads as no progress, and one that cannot be read is a warning (the command goes
-    on without progress), never an error. It is never written to."""
-    from qbank.errors import QbankError
-    from qbank.progress.store import Store
-
-    try:
-        with Store.open(_db_path(db), create=False) as store:
-            return read(store)
-    except QbankError as e:
-        typer.echo(f"qbank: warning: {e} ({doing} without your progress)", err=True)
-        return None
 
 
 @app.command("list", cls=Command)
@@ -322,33 +226,18 @@ def list_(
     db: Optional[Path] = DbOpt,
 ) -> None:
     """List the questions (with the same filters as quiz) and when each is due."""
-    from qbank.cli.terminal import Plain
-    from qbank.cli.views import question_table
-
-    _, entries = _selected(topic, difficulty, tag)
-    due = _progress_or_none(db, "listing the questions", lambda store: store.due_dates())
-    question_table(Plain(), entries, due or {}, progress=due is not None)
+    browse.list_questions(topic, difficulty, tag, db)
 
 
 @app.command(cls=Command)
 def show(
     question_id: str = typer.Argument(..., metavar="ID", help="The question's id (see qbank list)."),
     db: Optional[Path] = DbOpt,
-    pager: bool = typer.Option(True, "--pager/--no-pager",
+    pager: bool = typer.Option(True, "/".join(PAGER),
                                help="Page long output (in a terminal: $PAGER, else less)."),
 ) -> None:
     """Show one question in full: the question, both answers, its claims, errata and sources."""
-    from qbank.cli.terminal import Plain, page
-    from qbank.cli.views import show_lines
-
-    catalog = _catalog()
-    entry = _entry(catalog, question_id)
-    progress = _progress_or_none(db, "showing the question",
-                                 lambda store: (store.cards().get(entry.id), len(store.reviews(entry.id))))
-    card, reviews = progress or (None, 0)
-    note = None if progress is not None else "unknown (the progress database cannot be read)"
-    out = Plain()
-    page(out, show_lines(entry, out, card, reviews, note), use_pager=pager)
+    browse.show(question_id, db, pager)
 
 
 # -- verify, practice, grade ---------------------------------------------------------------
@@ -388,30 +277,30 @@ def verify(
     from qbank.grading.grade import how_checks_run
     from qbank.grading.grade import verify as run_verify
 
-    catalog = _catalog()
-    filters = _filters(catalog, topic, None, None)
-    entries = [_entry(catalog, i) for i in question_ids] if question_ids else catalog.entries
+    catalog = common.catalog()
+    filters = common.filters(catalog, topic, None, None)
+    entries = [common.entry(catalog, i) for i in question_ids] if question_ids else catalog.entries
     entries = [e for e in entries if filters.matches(e)]
     if not entries:
-        fail("no question matches")
+        common.fail("no question matches")
     console = _console()
     checks = len({n for e in entries for n in e.checks})
     what = (f"Running {checks} check{'s' if checks != 1 else ''} for {len(entries)} "
             f"question{'s' if len(entries) != 1 else ''} against {impl or 'the reference solutions'}")
     if not quiet:
         console.print(f"[dim]{escape(what)} ({how_checks_run()})…[/]", soft_wrap=True)
-    with _errors(), _progress(console, what) as progress:
+    with common.errors(), _progress(console, what) as progress:
         run = run_verify(catalog, entries, impl, list(check or ()), seed, progress, reads=check_reads(catalog.root))
     rerun = ["qbank", "verify", *(question_ids or [])] + (["--impl", impl] if impl else []) + ["--seed", str(run.seed)]
     claim_report(console, run, entries=entries, failed_only=failed_only, quiet=quiet, rerun=rerun)
     if run.count("failed"):
-        raise typer.Exit(EXIT_FAILED)
+        raise SystemExit(common.EXIT_FAILED)
 
 
 def _component(name: str) -> str:
     from qbank.grading.grade import resolve_component
 
-    with _errors():
+    with common.errors():
         return resolve_component(name)
 
 
@@ -438,12 +327,12 @@ def practice(
     component = _component(component)
     path = output or Path(f"{component}.py")
     if path.exists() and not force:
-        fail(f"{path} exists already; it was left untouched (use --force to overwrite, or -o for another name)")
+        common.fail(f"{path} exists already; it was left untouched (use --force to overwrite, or -o for another name)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(starter_file(component), encoding="utf-8")
     except OSError as e:
-        fail(f"cannot write {path}: {e.strerror or e}")
+        common.fail(f"cannot write {path}: {e.strerror or e}")
     names = [n.name for n in COMPONENTS[component].names]
     typer.echo(f"Wrote {path}: {len(names)} to implement ({', '.join(names)}).\n"
                f"Replace each `raise NotImplementedError` following the docstrings, then run:\n"
@@ -482,33 +371,33 @@ def grade(
     from qbank.grading.grade import components_of, how_checks_run, misspelled
     from qbank.grading.grade import grade as run_grade
 
-    catalog = _catalog()
+    catalog = common.catalog()
     path = file.resolve()
-    with _errors():
+    with common.errors():
         found = components_of(path)
         misses = misspelled(path)
     components = [_component(c) for c in component or ()] or found
     if misses:
         said = ", ".join(f"{wrong} (did you mean {right}?)" for wrong, right in misses.items())
         if not components:
-            fail(f"{file} defines {said}: the checks look names up exactly as the contract spells them")
-        typer.echo(f"qbank: warning: {file} defines {said}; the checks of {', '.join(misses.values())} "
-                   f"will be skipped", err=True)
+            common.fail(f"{file} defines {said}: the checks look names up exactly as the contract spells them")
+        common.warn(f"{file} defines {said}; the checks of {', '.join(misses.values())} will be skipped")
     if not components:
-        fail(f"{file} defines none of the contract's names (e.g. {next(iter(COMPONENTS.values())).names[0].name}); "
-             f"`qbank practice` lists the components and writes a starter file")
+        example = next(iter(COMPONENTS.values())).names[0].name
+        common.fail(f"{file} defines none of the contract's names (e.g. {example}); "
+                    f"`qbank practice` lists the components and writes a starter file")
     console = _console()
     what = f"Grading your {file.name} ({', '.join(components)}) with the bank's checks"
     if not quiet:
         console.print(f"[dim]{escape(what)} ({how_checks_run()})…[/]", soft_wrap=True)
-    with _errors(), _progress(console, what) as progress:
+    with common.errors(), _progress(console, what) as progress:
         run = run_grade(catalog, path, components, list(check or ()), seed, progress, thorough,
                         reads=check_reads(catalog.root))
     rerun = ["qbank", "grade", str(file), *(x for c in component or () for x in ("--component", c)),
              *(["--thorough"] if thorough else []), "--seed", str(run.seed)]
     claim_report(console, run, learner=path, failed_only=failed_only, quiet=quiet, rerun=rerun)
     if run.count("passed") < len(run.results):  # a failure, or a name of the component still missing
-        raise typer.Exit(EXIT_FAILED)
+        raise SystemExit(common.EXIT_FAILED)
 
 
 @contextmanager
@@ -546,16 +435,16 @@ def export_anki(
     from qbank.cli.anki import export
 
     if file.suffix != ".apkg":
-        fail(f"{file}: an Anki deck file must end in .apkg")
-    catalog, entries = _selected(topic, difficulty, tag)
+        common.fail(f"{file}: an Anki deck file must end in .apkg")
+    catalog, entries = common.selected(topic, difficulty, tag)
     if not entries:
-        fail("no question matches")
+        common.fail("no question matches")
     try:
         result = export(entries, file, root=catalog.root, figures=figures)
     except OSError as e:
-        fail(f"cannot write {file}: {e.strerror or e}")
+        common.fail(f"cannot write {file}: {e.strerror or e}")
     for warning in result.warnings:
-        typer.echo(f"qbank: warning: {warning}", err=True)
+        common.warn(warning)
     pictures = f" and {result.figures} figure{'s' if result.figures != 1 else ''}" if result.figures else ""
     typer.echo(f"Wrote {result.notes} note{'s' if result.notes != 1 else ''}{pictures} to {file}. "
                f"In Anki: File > Import.")
@@ -574,7 +463,7 @@ def validate(
     try:
         report = run(import_solutions=not no_import)
     except BankNotFound as e:
-        fail(str(e))
+        common.fail(str(e))
     for problem in report.problems:
         typer.echo(str(problem), err=True)
     bank = report.bank
@@ -584,8 +473,10 @@ def validate(
     if coverage and report.uncovered:
         typer.echo("not cited yet: " + ", ".join(report.uncovered))
     if report.problems:
-        fail(f"{len(report.problems)} problem{'s' if len(report.problems) != 1 else ''} found", EXIT_FAILED)
+        n = len(report.problems)
+        common.fail(f"{n} problem{'s' if n != 1 else ''} found", common.EXIT_FAILED)
 
 
 def main() -> None:
+    """The console script of an install made before qbank/cli/entry.py: typer parses everything."""
     app()
