@@ -81,7 +81,7 @@ def through_typer(argv, db_env):
     return calls[0] if calls else None
 
 
-@settings(max_examples=500, deadline=None, derandomize=True, database=None)  # the same 500 lines every run
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)  # the same 300 lines every run
 @given(argv=command_lines(), db_env=st.sampled_from(ENVIRONMENTS))
 def test_the_quick_path_passes_what_typer_passes_or_leaves_the_command_line_to_typer(argv, db_env):
     quick = entry.parse(argv, {} if db_env is None else {entry.DB_ENVVAR: db_env})
