@@ -213,6 +213,37 @@ def test_fp32_fp16_and_bf16_split_their_bits_8_23_5_10_and_8_7_between_exponent_
     assert torch.tensor(1, dtype=torch.int16).view(F16).item() == torch.finfo(F16).smallest_normal * 2 ** -10
 
 
+BYTES = torch.arange(256, dtype=torch.int32).to(torch.uint8)  # every bit pattern of an 8-bit float
+
+
+def _specials(dtype: torch.dtype) -> tuple[int, int]:
+    """(how many of the 256 bit patterns of an 8-bit float are infinities, how many NaN)."""
+    values = BYTES.view(dtype).float()
+    return int(values.isinf().sum()), int(values.isnan().sum())
+
+
+def test_fp8_e4m3_splits_its_bits_4_3_and_tops_out_at_448_with_no_infinity_while_e5m2_splits_5_2_with_fp16s_range():
+    e4m3, e5m2 = torch.float8_e4m3fn, torch.float8_e5m2
+    for dt, mantissa in ((e4m3, 3), (e5m2, 2)):
+        assert torch.empty(0, dtype=dt).element_size() == 1
+        assert torch.finfo(dt).eps == 2.0 ** -mantissa             # spacing at 1: the mantissa's last bit
+    # E4M3: 1 + 4 + 3 bits; no pattern is infinite, only S.1111.111 is NaN, so the top exponent holds
+    # finite numbers: the largest is 1.110b x 2^8 = 448
+    assert _specials(e4m3) == (0, 2)
+    assert torch.finfo(e4m3).max == 1.75 * 2 ** 8 == 448
+    below_top = BYTES[(BYTES & 0x78) != 0x78].view(e4m3).float()     # had it kept the top exponent for inf/NaN
+    assert below_top.max() == 240
+    assert torch.finfo(e4m3).smallest_normal == 2.0 ** -6         # exponent bias 7 = 2^(4-1) - 1
+    # E5M2: 1 + 5 + 2 bits, IEEE-style (two infinities, six NaNs): fp16's exponent with half its mantissa
+    assert _specials(e5m2) == (2, 6)
+    assert torch.finfo(e5m2).smallest_normal == torch.finfo(F16).smallest_normal == 2.0 ** -14
+    assert torch.finfo(e5m2).max == (2 - 2 ** -2) * 2 ** 15 == 57344
+    assert torch.tensor(1e5).to(e5m2).isinf()                      # beyond its range, as in fp16
+    finite = BYTES[~BYTES.view(e5m2).float().isnan()]                # E5M2 is fp16's top byte
+    as_fp16 = finite.view(e5m2).to(F16).view(torch.int16)
+    assert torch.equal((as_fp16 >> 8).to(torch.uint8), finite) and (as_fp16 & 0xFF == 0).all()
+
+
 def test_bf16_has_fp32s_exponent_range_so_1e_8_survives_where_fp16_flushes_it_to_zero():
     tiny = torch.tensor(1e-8, dtype=torch.float64)
     assert tiny.to(F16).item() == 0.0                          # below half of fp16's 2^-24
