@@ -37,6 +37,9 @@ from qbank.cli.terminal import (Plain, display_lines, inline, map_math, markdown
     (r"\sum_{i}\cos\big((t-s)\,w_i\big)", "Σᵢ cos((t-s) wᵢ)"),
     (r"\mu = \frac{x - \mu}{\sqrt{v + \varepsilon}}", "μ = (x - μ)/√(v + ε)"),
     (r"W_2^\top \mathrm{diag}(p)", "W₂ᵀ diag(p)"),
+    (r"\beta \log Z", "β log Z"),  # and from a term before them, as TeX spaces an operator
+    (r"x\log x - (\log x)", "x log x - (log x)"),
+    (r"y_w \succ y_l", "y_w ≻ yₗ"),
     (r"p(y \mid x)", "p(y | x)"),
     (r"a\xrightarrow{T=S}b", "a ─T=S→ b"),
     (r"\frac{a}{", "a/"),  # unbalanced input degrades, never raises

@@ -53,7 +53,8 @@ BINARY = {
     "leftarrow": "←", "Rightarrow": "⇒", "implies": "⇒", "iff": "⇔", "mapsto": "↦", "pm": "±",
     "mp": "∓", "odot": "⊙", "otimes": "⊗", "oplus": "⊕", "ll": "≪", "gg": "≫", "div": "÷",
     "land": "∧", "wedge": "∧", "lor": "∨", "vee": "∨", "setminus": "∖", "gets": "←", "mid": "|",
-    "Leftrightarrow": "⇔", "leftrightarrow": "↔", "coloneqq": "≔",
+    "Leftrightarrow": "⇔", "leftrightarrow": "↔", "coloneqq": "≔", "succ": "≻", "prec": "≺",
+    "succeq": "⪰", "preceq": "⪯",
 }
 FONTS = {"mathrm", "text", "textrm", "mathbf", "textbf", "mathit", "textit", "mathsf", "mathtt", "texttt",
          "operatorname", "boldsymbol", "bm", "mathcal", "mathscr", "mathfrak", "emph", "mbox", "hbox"}
@@ -158,7 +159,7 @@ class _Converter:
         if name in BIG_OPERATORS:
             return BIG_OPERATORS[name] + _BIG, i
         if name in FUNCTIONS:
-            return name + _FUNC, i
+            return _WORD + name + _FUNC, i  # spaced from a term before it, as TeX does: β log Z
         if name in BINARY:
             return f" {BINARY[name]} ", i
         if name == "qquad":
