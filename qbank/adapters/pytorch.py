@@ -40,6 +40,8 @@ ABSENT = {
     "bpe_encode": "PyTorch has no tokenizer",
     "bpe_decode": "PyTorch has no tokenizer",
     "LoRALinear": "PyTorch has no LoRA layer",
+    "sequence_logprob": "PyTorch has F.cross_entropy but no sequence log-probability",
+    "dpo_loss": "PyTorch has no preference-optimisation loss (Hugging Face's is TRL's DPOTrainer, not installed here)",
     "dequantize": "torch.dequantize reads only PyTorch's own (deprecated) quantized tensor types, not int8 codes "
                   "with a float scale",
     "top_k_gates": "PyTorch has no mixture-of-experts routing",

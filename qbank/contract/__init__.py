@@ -85,6 +85,7 @@ from qbank.contract.speculative import COMPONENT as _speculative
 from qbank.contract.bpe import COMPONENT as _bpe
 from qbank.contract.lora import COMPONENT as _lora
 from qbank.contract.distillation import COMPONENT as _distillation
+from qbank.contract.dpo import COMPONENT as _dpo
 from qbank.contract.quantization import COMPONENT as _quantization
 from qbank.contract.moe import COMPONENT as _moe
 from qbank.contract.lr_schedule import COMPONENT as _lr_schedule
@@ -115,6 +116,7 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
     _bpe,
     _lora,
     _distillation,
+    _dpo,
     _quantization,
     _moe,
     _lr_schedule,

@@ -1,0 +1,20 @@
+"""Sequence log-probability over every token after the first, the prompt's and the padding's included (the loss mask ignored)."""
+
+import torch
+import torch.nn.functional as F
+
+
+def sequence_logprob(logits, input_ids, loss_mask):
+    log_p = torch.log_softmax(logits[:, :-1], dim=-1)
+    return log_p.gather(-1, input_ids[:, 1:, None]).squeeze(-1).sum(-1)
+
+
+def dpo_loss(policy_chosen, policy_rejected, reference_chosen, reference_rejected, beta):
+    margin = beta * ((policy_chosen - reference_chosen.detach()) - (policy_rejected - reference_rejected.detach()))
+    return -F.logsigmoid(margin).mean()
+
+
+MUST_FAIL = {
+    "checks/test_dpo.py::test_a_sequence_log_probability_sums_each_response_tokens_log_probability_given_the_tokens_before_it",
+    "checks/test_dpo.py::test_the_prompt_and_the_padding_do_not_count_in_a_sequence_log_probability",
+}
