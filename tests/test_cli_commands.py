@@ -127,7 +127,7 @@ def test_stats_report_reviews_due_retention_and_topics(bank, db):
         srs.review(store, "alpha-easy", 3, now - timedelta(days=20))
         srs.review(store, "alpha-easy", 1, now - timedelta(days=10))  # a lapse
         srs.review(store, "alpha-easy", 3, now - timedelta(days=9))
-        srs.review(store, "gamma-masks", 4, now - timedelta(hours=1))
+        srs.review(store, "gamma-masks", 4, now)  # today whatever the hour (an hour ago is yesterday before 1 am)
     result = run("stats")
     assert result.exit_code == 0
     out = result.stdout
