@@ -3,7 +3,10 @@ which other people edit while the tests run."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -58,6 +61,23 @@ errata:
     correct: Something right.
     check: checks/test_demo.py::test_{under}_two
 """
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `qbank` subprocess: its own progress database and cache folder."""
+    return {**os.environ, "QBANK_DB": str(tmp_path / "progress.sqlite3"), "QBANK_CACHE": str(tmp_path / "cache"),
+            "PYTHONPATH": str(ROOT), **extra}
+
+
+def imported_modules(args, cwd, env, stdin=""):
+    """(the finished `python -X importtime -m qbank ARGS`, the names of the modules it imported)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "qbank", *args], cwd=cwd, env=env,
+                          input=stdin, capture_output=True, text=True, timeout=60)
+    modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    return proc, modules
 
 
 def question_yaml(topic: str, qid: str, **fields) -> str:

@@ -164,9 +164,9 @@ def run_reported(args: list[str], report: Path, cwd: Path = ROOT, env: dict[str,
         except (OSError, ValueError, KeyError, TypeError):
             pass  # not run yet, or an unreadable entry: run it
     run = run_pytest(args, cwd, env, timeout)
-    undeclared = [f for f in run.imported if not declared(ROOT, Path(f))]
+    undeclared = [f for f in run.imported if not declared(ROOT, Path(f), INPUTS)]
     assert not undeclared, (f"pytest {' '.join(shown)[:300]} imported {undeclared} from the repository: add them to "
-                            f"INPUTS in tests/pytest_fork.py, or a change to them would not run it again")
+                            f"CHECK_RUN_INPUTS in qbank/site/digest.py, or a change to them would not run it again")
     # a run that finished (0, 1) or that the checks' conftest stopped, saying why in the report (4: the
     # implementation did not load, or defines no contract name); not a crash or a timeout
     if run.returncode in (0, 1, 4) and report.is_file():

@@ -2,10 +2,8 @@
 without typer must mean exactly what typer makes of the same command line, or be left to it."""
 
 import inspect
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import event, given, settings
@@ -14,9 +12,8 @@ from typer.testing import CliRunner
 
 from qbank.cli import browse, entry
 from qbank.cli.main import app
-from tests.cli_bank import make_bank
+from tests.cli_bank import cli_env, imported_modules, make_bank
 
-ROOT = Path(__file__).resolve().parents[1]
 FOLDER = "."  # a --db that typer refuses (a folder)
 
 # Mostly well-formed lines of the three commands (so that many take the quick path), among flags of
@@ -109,20 +106,12 @@ def test_help_usage_errors_and_other_commands_are_left_to_typer(argv):
     assert through_typer(argv, None) is None
 
 
-def _qbank(args, cwd, tmp_path, **kwargs):
-    env = {**os.environ, "QBANK_DB": str(tmp_path / "progress.sqlite3"), "QBANK_CACHE": str(tmp_path / "cache"),
-           "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-X", "importtime", "-m", "qbank", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60, **kwargs)
-
-
 def test_list_show_and_stats_run_without_importing_typer_and_the_rest_with_it(tmp_path):
     bank = make_bank(tmp_path / "bank")
     for args, typer_expected in ((["list"], False), (["show", "alpha-easy", "--no-pager"], False),
                                  (["stats"], False), (["list", "--help"], True), (["show", "nope"], False),
                                  (["list", "--difficulty", "impossible"], False), (["stats", "--db", "."], True)):
-        proc = _qbank(args, bank, tmp_path)
-        modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+        proc, modules = imported_modules(args, bank, cli_env(tmp_path))
         assert ("typer" in modules) == typer_expected, (args, proc.stderr[-500:])
         assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
         if args == ["show", "nope"]:  # an error of the command itself: the same message and code as under typer
@@ -138,8 +127,7 @@ def test_list_show_and_stats_run_without_importing_typer_and_the_rest_with_it(tm
 def test_a_closed_pipe_ends_the_listing_quietly_as_under_typer(tmp_path):
     """`qbank list | head -1`: the reader goes away; exit code 1, no traceback (click's way)."""
     bank = make_bank(tmp_path / "bank")
-    env = {**os.environ, "QBANK_DB": str(tmp_path / "progress.sqlite3"), "QBANK_CACHE": str(tmp_path / "cache"),
-           "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
+    env = cli_env(tmp_path, COLUMNS="80")
     code = ("import sys; sys.argv = ['qbank', 'list']; import qbank.cli.views as v; original = v.question_table\n"
             "def many(out, entries, due, progress=True):\n"
             "    for _ in range(5000): original(out, entries, due, progress)\n"

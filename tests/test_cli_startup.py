@@ -2,31 +2,17 @@
 the checks in a subprocess, nor pydantic outside `validate`. Wall-clock start-up is measured by hand (see cli-readme.md):
 a timing assertion would flake on a shared machine; the imports are what we control."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cli_bank import make_bank
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def imported_modules(args, cwd, env, stdin=""):
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "qbank", *args], cwd=cwd, env=env,
-                          input=stdin, capture_output=True, text=True, timeout=60)
-    modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
-    return proc, modules
-
+from tests.cli_bank import cli_env, imported_modules, make_bank
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["list"], ["show", "alpha-easy"], ["quiz", "--limit", "1"],
                                   ["stats"], ["practice", "attention", "-o", "starter.py"]])
 def test_no_torch_is_imported(tmp_path, args):
     bank = make_bank(tmp_path / "bank")
-    env = {**os.environ, "QBANK_DB": str(tmp_path / "progress.sqlite3"), "QBANK_CACHE": str(tmp_path / "cache"),
-           "PYTHONPATH": str(ROOT)}
+    env = cli_env(tmp_path)
     proc, modules = imported_modules(args, bank, env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert len(modules) > 50, "importtime output not parsed"
@@ -43,8 +29,7 @@ def test_the_listings_start_without_rich_yaml_or_markdown_once_the_bank_was_read
     answers out instead); once the questions are remembered (qbank.cli.catalog_cache), no
     command reads YAML (~20 ms)."""
     bank = make_bank(tmp_path / "bank")
-    env = {**os.environ, "QBANK_DB": str(tmp_path / "progress.sqlite3"), "QBANK_CACHE": str(tmp_path / "cache"),
-           "PYTHONPATH": str(ROOT)}
+    env = cli_env(tmp_path)
     _, first = imported_modules(["show", "alpha-easy"], bank, env)
     assert "yaml" in first  # the first run reads the files and the seed index (and remembers them)
     for args, absent in ((["list"], ("rich", "yaml", "platformdirs")), (["stats"], ("rich", "yaml")),

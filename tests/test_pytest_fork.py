@@ -133,6 +133,6 @@ def test_a_run_that_imports_a_repository_file_outside_its_inputs_fails_naming_it
     a run that imports anything else of the repository must say so, or a change to that file
     would be answered with a stale verdict."""
     root, runs = tree
-    with pytest.raises(AssertionError, match=r"qbank/cli/main\.py.*add them to INPUTS"):
+    with pytest.raises(AssertionError, match=r"qbank/cli/main\.py.*add them to CHECK_RUN_INPUTS"):
         run_once(root, tmp_path, "--import-cli")
     assert not list(pytest_fork.CACHE.glob("*.json"))  # and it is not kept

@@ -3,6 +3,8 @@
     catalog (the bank, fast)   quiz (what to ask, pure)   session (one quiz, interactive)
     store (progress, SQLite)   srs (FSRS scheduling)      terminal (rich rendering, TeX)
     grading (verify, grade)    anki (export)              validate (the full schema)
+    common (errors, the bank and the progress database every command shares)
+    browse (list, show, stats; entry.py runs these three without typer, from the same options)
 
 Start-up matters (the first card must appear at once), so nothing here imports torch,
 pydantic or the bank at module level: each command imports what it needs when it runs,
@@ -59,7 +61,6 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Export the bank to other tools.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(export_app, name="export")
-
 
 
 def _version(value: bool) -> None:

@@ -53,8 +53,8 @@ def digest(root: Path, entries: Iterable[str], *extra: bytes) -> str:
     return h.hexdigest()
 
 
-def declared(root: Path, file: Path) -> bool:
-    """Whether an imported file is an input of a check run (CHECK_RUN_INPUTS), or not part of the
+def declared(root: Path, file: Path, entries: Iterable[str] = CHECK_RUN_INPUTS) -> bool:
+    """Whether an imported file is an input of a check run (under `entries`), or not part of the
     repository at all (installed packages count through their versions)."""
     try:
         parts = file.resolve().relative_to(root.resolve()).parts
@@ -62,7 +62,7 @@ def declared(root: Path, file: Path) -> bool:
         return True  # outside the repository
     if EXCLUDED & set(parts):
         return True
-    return any(parts[:len(Path(entry).parts)] == Path(entry).parts for entry in CHECK_RUN_INPUTS)
+    return any(parts[:len(Path(entry).parts)] == Path(entry).parts for entry in entries)
 
 
 def imported_files() -> list[str]:
